@@ -1,0 +1,469 @@
+package index
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	memdb "github.com/hashicorp/go-memdb"
+)
+
+// ChangeKind says what a committed mutation did.
+type ChangeKind uint8
+
+const (
+	ChangeCreate ChangeKind = iota + 1
+	ChangeUpdate
+	ChangeDelete
+	ChangeEvent         // an event was recorded: Old and New are the record before/after
+	ChangeCleanCluster  // Cluster was removed with everything in it
+	ChangeCleanResource // (Cluster, GVR) was removed
+)
+
+func (k ChangeKind) String() string {
+	switch k {
+	case ChangeCreate:
+		return "create"
+	case ChangeUpdate:
+		return "update"
+	case ChangeDelete:
+		return "delete"
+	case ChangeEvent:
+		return "event"
+	case ChangeCleanCluster:
+		return "clean_cluster"
+	case ChangeCleanResource:
+		return "clean_resource"
+	}
+	return fmt.Sprintf("ChangeKind(%d)", uint8(k))
+}
+
+// Change is one committed mutation, handed to Observers in commit order. Old and New are
+// read-only records (nil where not applicable).
+type Change struct {
+	Kind    ChangeKind
+	Cluster string
+	GVR     GVR // for ChangeCleanResource
+	Old     *Record
+	New     *Record
+	// Removed counts the objects a clean removed.
+	Removed int
+}
+
+// Observer is told about every commit, synchronously, after the transaction committed and
+// before the writer returns, in commit order (writes are serialized). It must be quick and
+// must not call back into the store's write methods.
+type Observer interface {
+	Observe(changes []Change)
+}
+
+// TxnHook runs inside every write transaction after the store applied its own changes, so
+// derived tables (e.g. relationship edges) commit atomically with the objects.
+type TxnHook interface {
+	// Tables returns extra tables the hook needs in the schema.
+	Tables() map[string]*memdb.TableSchema
+	// Apply updates derived tables for the changes of this transaction.
+	Apply(txn *memdb.Txn, changes []Change) error
+}
+
+// Options configures a Store.
+type Options struct {
+	// Observers are notified after every commit (persistence log, metrics, ...).
+	Observers []Observer
+	// Hooks run inside write transactions.
+	Hooks []TxnHook
+	// Now is the clock for SyncedAt (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Store is the in-memory database. Writes are serialized; reads run on immutable MVCC
+// snapshots and never block writes.
+type Store struct {
+	db   *memdb.MemDB
+	opts Options
+
+	mu       sync.Mutex // serializes writers and observer calls; guards closed and intern
+	closed   bool
+	interned map[string]string
+}
+
+// New creates an empty store.
+func New(opts Options) (*Store, error) {
+	sch := schema()
+	for _, h := range opts.Hooks {
+		for name, t := range h.Tables() {
+			if _, dup := sch.Tables[name]; dup {
+				return nil, fmt.Errorf("hook table %q clashes with an existing table", name)
+			}
+			sch.Tables[name] = t
+		}
+	}
+	db, err := memdb.NewMemDB(sch)
+	if err != nil {
+		return nil, fmt.Errorf("memdb schema: %w", err)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Store{db: db, opts: opts, interned: make(map[string]string)}, nil
+}
+
+// Close refuses further writes. Reads keep working.
+func (s *Store) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+}
+
+// View returns a consistent read-only snapshot of the store.
+func (s *Store) View() *View { return &View{txn: s.db.Txn(false)} }
+
+// Get returns the record with key k or a *KeyError wrapping ErrNotFound.
+func (s *Store) Get(k Key) (*Record, error) { return s.View().Get(k) }
+
+// List runs q on a fresh snapshot.
+func (s *Store) List(q *Query) (*Result, error) { return s.View().List(q) }
+
+// MutationOp is the operation of a Mutation.
+type MutationOp uint8
+
+const (
+	OpCreate MutationOp = iota + 1 // fails with ErrExists when the key is stored
+	OpUpdate                       // fails with ErrNotFound when the key is not stored
+	OpUpsert                       // create or replace
+	OpDelete                       // absent is fine
+	OpCleanCluster
+	OpCleanResource
+	OpRecordEvent // Event recorded on every record of (Cluster, EventUID involved object UID)
+)
+
+// Mutation is one write for Apply.
+type Mutation struct {
+	Op     MutationOp
+	Record *Record // Create, Update, Upsert
+	Key    Key     // Delete; Key.Cluster (and Key.GVR) for the cleans
+	// InvolvedUID and Event for OpRecordEvent (Key.Cluster is the cluster).
+	InvolvedUID string
+	Event       *Event
+}
+
+// Create stores a new object; an existing key yields a *KeyError wrapping ErrExists.
+// The store takes ownership of r: the caller must not modify it afterwards.
+func (s *Store) Create(r *Record) error { return s.one(Mutation{Op: OpCreate, Record: r}) }
+
+// Update replaces a stored object, keeping its recorded events; a missing key yields a
+// *KeyError wrapping ErrNotFound. The store takes ownership of r.
+func (s *Store) Update(r *Record) error { return s.one(Mutation{Op: OpUpdate, Record: r}) }
+
+// Upsert creates or replaces (keeping recorded events).
+func (s *Store) Upsert(r *Record) error { return s.one(Mutation{Op: OpUpsert, Record: r}) }
+
+// Delete removes the object with key k; it reports whether something was removed.
+func (s *Store) Delete(k Key) (bool, error) {
+	ch, err := s.apply([]Mutation{{Op: OpDelete, Key: k}}, true)
+	return len(ch) > 0, err
+}
+
+// CleanCluster removes every object of cluster and returns how many were removed.
+func (s *Store) CleanCluster(cluster string) (int, error) {
+	ch, err := s.apply([]Mutation{{Op: OpCleanCluster, Key: Key{Cluster: cluster}}}, true)
+	if len(ch) == 0 {
+		return 0, err
+	}
+	return ch[0].Removed, err
+}
+
+// CleanResource removes every object of (cluster, gvr) and returns how many were removed.
+func (s *Store) CleanResource(cluster string, gvr GVR) (int, error) {
+	ch, err := s.apply([]Mutation{{Op: OpCleanResource, Key: Key{Cluster: cluster, GVR: gvr}}}, true)
+	if len(ch) == 0 {
+		return 0, err
+	}
+	return ch[0].Removed, err
+}
+
+// RecordEvent records ev on every stored object of cluster whose UID is involvedUID (an
+// event with the same UID is replaced). It reports whether any object was found.
+func (s *Store) RecordEvent(cluster, involvedUID string, ev Event) (bool, error) {
+	if involvedUID == "" {
+		return false, errors.New("event has no involvedObject.uid")
+	}
+	ch, err := s.apply([]Mutation{{Op: OpRecordEvent, Key: Key{Cluster: cluster}, InvolvedUID: involvedUID, Event: &ev}}, true)
+	return len(ch) > 0, err
+}
+
+// Apply runs muts in one transaction: all of them commit, or — when one fails — none.
+func (s *Store) Apply(muts []Mutation) error {
+	_, err := s.apply(muts, true)
+	return err
+}
+
+func (s *Store) one(m Mutation) error {
+	_, err := s.apply([]Mutation{m}, true)
+	return err
+}
+
+func (s *Store) apply(muts []Mutation, notify bool) ([]Change, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	txn := s.db.Txn(true)
+	defer txn.Abort()
+	w := writer{s: s, txn: txn, now: s.opts.Now().UTC(), stats: map[statsKey]*resourceStats{}}
+	for i := range muts {
+		if err := w.apply(&muts[i]); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.flushStats(); err != nil {
+		return nil, err
+	}
+	for _, h := range s.opts.Hooks {
+		if err := h.Apply(txn, w.changes); err != nil {
+			return nil, err
+		}
+	}
+	txn.Commit()
+	if notify && len(w.changes) > 0 {
+		for _, o := range s.opts.Observers {
+			o.Observe(w.changes)
+		}
+	}
+	return w.changes, nil
+}
+
+func (s *Store) intern(v string) string {
+	if v == "" {
+		return ""
+	}
+	if i, ok := s.interned[v]; ok {
+		return i
+	}
+	s.interned[v] = v
+	return v
+}
+
+type statsKey struct {
+	cluster string
+	gvr     GVR
+}
+
+// writer applies mutations inside one write transaction.
+type writer struct {
+	s       *Store
+	txn     *memdb.Txn
+	now     time.Time
+	changes []Change
+	// stats are the (cluster, GVR) rows touched by this transaction, flushed at the end.
+	stats map[statsKey]*resourceStats
+}
+
+func (w *writer) statsFor(cluster string, gvr GVR) (*resourceStats, error) {
+	k := statsKey{cluster, gvr}
+	if st, ok := w.stats[k]; ok {
+		return st, nil
+	}
+	raw, err := w.txn.First(TableResourceStats, IndexStatsID, cluster, gvr.Group, gvr.Version, gvr.Resource)
+	if err != nil {
+		return nil, err
+	}
+	st := &resourceStats{Cluster: cluster, GVR: gvr}
+	if raw != nil {
+		*st = *raw.(*resourceStats)
+	}
+	w.stats[k] = st
+	return st, nil
+}
+
+func (w *writer) flushStats() error {
+	for _, st := range w.stats {
+		if st.Count <= 0 {
+			if _, err := w.txn.DeleteAll(TableResourceStats, IndexStatsID, st.Cluster, st.GVR.Group, st.GVR.Version, st.GVR.Resource); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := w.txn.Insert(TableResourceStats, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *writer) lookup(k Key) (*Record, error) {
+	raw, err := w.txn.First(TableRecords, IndexID, k.Cluster, k.GVR.Group, k.GVR.Version, k.GVR.Resource, k.Namespace, k.Name)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	return raw.(*Record), nil
+}
+
+func (w *writer) normalize(r *Record) error {
+	if r == nil {
+		return errors.New("nil record")
+	}
+	if r.Cluster == "" || r.GVR.Version == "" || r.GVR.Resource == "" || r.Name == "" {
+		return fmt.Errorf("record needs cluster, version, resource and name (got %q %q %q)", r.Cluster, r.GVR, r.Name)
+	}
+	s := w.s
+	r.Cluster = s.intern(r.Cluster)
+	r.GVR = GVR{s.intern(r.GVR.Group), s.intern(r.GVR.Version), s.intern(r.GVR.Resource)}
+	r.Kind = s.intern(r.Kind)
+	r.Namespace = s.intern(r.Namespace)
+	if len(r.Labels) > 0 {
+		m := make(map[string]string, len(r.Labels))
+		for k, v := range r.Labels {
+			m[s.intern(k)] = v
+		}
+		r.Labels = m
+	}
+	r.SyncedAt = w.now
+	return nil
+}
+
+func (w *writer) put(r *Record, old *Record, kind ChangeKind) error {
+	if err := w.txn.Insert(TableRecords, r); err != nil {
+		return err
+	}
+	st, err := w.statsFor(r.Cluster, r.GVR)
+	if err != nil {
+		return err
+	}
+	if old == nil {
+		st.Count++
+	} else {
+		st.Bytes -= int64(len(old.Object))
+	}
+	st.Bytes += int64(len(r.Object))
+	w.changes = append(w.changes, Change{Kind: kind, Cluster: r.Cluster, GVR: r.GVR, Old: old, New: r})
+	return nil
+}
+
+func (w *writer) remove(old *Record) error {
+	if err := w.txn.Delete(TableRecords, old); err != nil {
+		return err
+	}
+	st, err := w.statsFor(old.Cluster, old.GVR)
+	if err != nil {
+		return err
+	}
+	st.Count--
+	st.Bytes -= int64(len(old.Object))
+	return nil
+}
+
+func (w *writer) apply(m *Mutation) error {
+	switch m.Op {
+	case OpCreate, OpUpdate, OpUpsert:
+		r := m.Record
+		if err := w.normalize(r); err != nil {
+			return err
+		}
+		old, err := w.lookup(r.Key())
+		if err != nil {
+			return err
+		}
+		switch {
+		case m.Op == OpCreate && old != nil:
+			return &KeyError{Err: ErrExists, Key: r.Key()}
+		case m.Op == OpUpdate && old == nil:
+			return &KeyError{Err: ErrNotFound, Key: r.Key()}
+		}
+		kind := ChangeCreate
+		if old != nil {
+			kind = ChangeUpdate
+			// Recorded events survive updates of the object (as in internalstorage), but
+			// only while it is the same object (a recreated object has a new UID).
+			if r.Events == nil && old.UID == r.UID {
+				r.Events = old.Events
+			}
+		}
+		return w.put(r, old, kind)
+	case OpDelete:
+		old, err := w.lookup(m.Key)
+		if err != nil || old == nil {
+			return err
+		}
+		if err := w.remove(old); err != nil {
+			return err
+		}
+		w.changes = append(w.changes, Change{Kind: ChangeDelete, Cluster: old.Cluster, GVR: old.GVR, Old: old})
+		return nil
+	case OpCleanCluster:
+		return w.clean(Change{Kind: ChangeCleanCluster, Cluster: m.Key.Cluster}, m.Key.Cluster)
+	case OpCleanResource:
+		g := m.Key.GVR
+		return w.clean(Change{Kind: ChangeCleanResource, Cluster: m.Key.Cluster, GVR: g},
+			m.Key.Cluster, g.Group, g.Version, g.Resource)
+	case OpRecordEvent:
+		return w.recordEvent(m.Key.Cluster, m.InvolvedUID, m.Event)
+	}
+	return fmt.Errorf("unknown mutation op %d", m.Op)
+}
+
+func (w *writer) clean(ch Change, prefix ...any) error {
+	if ch.Cluster == "" {
+		return errors.New("clean needs a cluster name")
+	}
+	// Stats rows first: they tell which (cluster, GVR) pairs exist.
+	it, err := w.txn.Get(TableResourceStats, IndexStatsID+"_prefix", prefix...)
+	if err != nil {
+		return err
+	}
+	var rows []*resourceStats
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		rows = append(rows, raw.(*resourceStats))
+	}
+	for _, st := range rows {
+		n, err := w.txn.DeleteAll(TableRecords, IndexID+"_prefix", st.Cluster, st.GVR.Group, st.GVR.Version, st.GVR.Resource)
+		if err != nil {
+			return err
+		}
+		ch.Removed += n
+		z, err := w.statsFor(st.Cluster, st.GVR)
+		if err != nil {
+			return err
+		}
+		z.Count, z.Bytes = 0, 0
+	}
+	w.changes = append(w.changes, ch)
+	return nil
+}
+
+func (w *writer) recordEvent(cluster, uid string, ev *Event) error {
+	if cluster == "" || uid == "" || ev == nil {
+		return errors.New("record event needs a cluster, an involved object UID and an event")
+	}
+	it, err := w.txn.Get(TableRecords, IndexUID, cluster, uid)
+	if err != nil {
+		return err
+	}
+	var targets []*Record
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		targets = append(targets, raw.(*Record))
+	}
+	for _, old := range targets {
+		r := *old
+		r.Events = make([]Event, 0, len(old.Events)+1)
+		replaced := false
+		for _, e := range old.Events {
+			if e.UID == ev.UID && ev.UID != "" {
+				e = *ev
+				replaced = true
+			}
+			r.Events = append(r.Events, e)
+		}
+		if !replaced {
+			r.Events = append(r.Events, *ev)
+		}
+		r.SyncedAt = w.now
+		if err := w.txn.Insert(TableRecords, &r); err != nil {
+			return err
+		}
+		w.changes = append(w.changes, Change{Kind: ChangeEvent, Cluster: cluster, GVR: r.GVR, Old: old, New: &r})
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+package index
+
+import (
+	"sort"
+
+	memdb "github.com/hashicorp/go-memdb"
+
+	"github.com/clusterpedia-memgraph/memgraph/graph"
+)
+
+// View is a consistent, read-only snapshot of the store (one memdb read transaction). It is
+// cheap to create, safe for concurrent use, and never blocks writers.
+type View struct {
+	txn *memdb.Txn
+}
+
+// Txn exposes the snapshot's read transaction for derived tables (graph edges). Read only.
+func (v *View) Txn() *memdb.Txn { return v.txn }
+
+// Get returns the record with key k or a *KeyError wrapping ErrNotFound.
+func (v *View) Get(k Key) (*Record, error) {
+	raw, err := v.txn.First(TableRecords, IndexID, k.Cluster, k.GVR.Group, k.GVR.Version, k.GVR.Resource, k.Namespace, k.Name)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, &KeyError{Err: ErrNotFound, Key: k}
+	}
+	return raw.(*Record), nil
+}
+
+// ByUID returns every record of cluster with that UID (one per stored version).
+func (v *View) ByUID(cluster, uid string) []*Record {
+	it, err := v.txn.Get(TableRecords, IndexUID, cluster, uid)
+	if err != nil {
+		return nil
+	}
+	var out []*Record
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		out = append(out, raw.(*Record))
+	}
+	return out
+}
+
+// ResourceStat is the object count and stored JSON bytes of one (cluster, GVR).
+type ResourceStat struct {
+	Cluster string
+	GVR     GVR
+	Count   int64
+	Bytes   int64
+}
+
+// Stats lists every (cluster, GVR) holding objects, in (cluster, GVR) order; cluster ""
+// means all clusters.
+func (v *View) Stats(cluster string) []ResourceStat {
+	var it memdb.ResultIterator
+	var err error
+	if cluster == "" {
+		it, err = v.txn.Get(TableResourceStats, IndexStatsID+"_prefix")
+	} else {
+		it, err = v.txn.Get(TableResourceStats, IndexStatsID+"_prefix", cluster)
+	}
+	if err != nil {
+		return nil
+	}
+	var out []ResourceStat
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		s := raw.(*resourceStats)
+		out = append(out, ResourceStat{Cluster: s.Cluster, GVR: s.GVR, Count: s.Count, Bytes: s.Bytes})
+	}
+	return out
+}
+
+// Clusters lists the clusters holding at least one object, sorted.
+func (v *View) Clusters() []string {
+	var out []string
+	for _, s := range v.Stats("") {
+		if len(out) == 0 || out[len(out)-1] != s.Cluster {
+			out = append(out, s.Cluster)
+		}
+	}
+	return out
+}
+
+// ResourceVersions is, for one GVR of one cluster, the resourceVersion of every stored
+// object and of every recorded event, keyed "namespace/name" ("name" when cluster-scoped):
+// the shape of Clusterpedia's ClusterResourceVersions.
+type ResourceVersions struct {
+	Resources map[string]string
+	Events    map[string]string
+}
+
+// ResourceVersions returns freshly allocated maps for every GVR of cluster that holds data.
+func (v *View) ResourceVersions(cluster string) map[GVR]ResourceVersions {
+	out := make(map[GVR]ResourceVersions)
+	for _, st := range v.Stats(cluster) {
+		rv := ResourceVersions{Resources: make(map[string]string, st.Count), Events: map[string]string{}}
+		v.Scan(st.Cluster, st.GVR, func(r *Record) bool {
+			rv.Resources[r.NamespacedName()] = r.ResourceVersion
+			for i := range r.Events {
+				e := &r.Events[i]
+				rv.Events[namespacedName(e.Namespace, e.Name)] = e.ResourceVersion
+			}
+			return true
+		})
+		out[st.GVR] = rv
+	}
+	return out
+}
+
+// Scan calls fn for every record of (cluster, gvr) in identity order until fn returns
+// false.
+func (v *View) Scan(cluster string, gvr GVR, fn func(*Record) bool) {
+	it, err := v.txn.Get(TableRecords, IndexID+"_prefix", cluster, gvr.Group, gvr.Version, gvr.Resource)
+	if err != nil {
+		return
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if !fn(raw.(*Record)) {
+			return
+		}
+	}
+}
+
+// All calls fn for every record of the store in identity order until fn returns false.
+func (v *View) All(fn func(*Record) bool) {
+	it, err := v.txn.Get(TableRecords, IndexID+"_prefix")
+	if err != nil {
+		return
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if !fn(raw.(*Record)) {
+			return
+		}
+	}
+}
+
+// Dependents returns the records of cluster with an ownerReference to ownerUID.
+func (v *View) Dependents(cluster, ownerUID string) []*Record {
+	var out []*Record
+	v.dependents(cluster, ownerUID, func(r *Record) bool { out = append(out, r); return true })
+	return out
+}
+
+func (v *View) dependents(cluster, ownerUID string, fn func(*Record) bool) {
+	it, err := v.txn.Get(TableRecords, IndexOwner, cluster, ownerUID)
+	if err != nil {
+		return
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		if !fn(raw.(*Record)) {
+			return
+		}
+	}
+}
+
+// Graph returns the owner-graph source over this snapshot.
+func (v *View) Graph() graph.Source { return ownerSource{v} }
+
+type ownerSource struct{ v *View }
+
+func (s ownerSource) Exists(id graph.NodeID) bool {
+	raw, err := s.v.txn.First(TableRecords, IndexUID, id.Cluster, id.UID)
+	return err == nil && raw != nil
+}
+
+func (s ownerSource) Owners(id graph.NodeID) []graph.OwnerLink {
+	var out []graph.OwnerLink
+	for _, r := range s.v.ByUID(id.Cluster, id.UID) {
+		for _, o := range r.Owners {
+			if o.UID == "" {
+				continue
+			}
+			l := graph.OwnerLink{Owner: graph.NodeID{Cluster: id.Cluster, UID: o.UID}, APIVersion: o.APIVersion,
+				Kind: o.Kind, Name: o.Name, Controller: o.Controller}
+			dup := false
+			for _, e := range out {
+				if e.Owner == l.Owner {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+func (s ownerSource) Dependents(id graph.NodeID, fn func(graph.NodeID) bool) {
+	var seen map[string]struct{}
+	s.v.dependents(id.Cluster, id.UID, func(r *Record) bool {
+		if r.UID == "" {
+			return true
+		}
+		if seen == nil {
+			seen = map[string]struct{}{}
+		}
+		if _, dup := seen[r.UID]; dup {
+			return true
+		}
+		seen[r.UID] = struct{}{}
+		return fn(graph.NodeID{Cluster: r.Cluster, UID: r.UID})
+	})
+}
+
+func sortedUnique(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	j := 0
+	for i := range out {
+		if i == 0 || out[i] != out[i-1] {
+			out[j] = out[i]
+			j++
+		}
+	}
+	return out[:j]
+}
