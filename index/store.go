@@ -119,6 +119,15 @@ func (s *Store) Close() {
 // View returns a consistent read-only snapshot of the store.
 func (s *Store) View() *View { return &View{txn: s.db.Txn(false)} }
 
+// ViewWith calls fn with a snapshot taken while no write is in progress, holding the write
+// lock for the duration of fn: what fn reads about Observer state (for example a log
+// sequence number) corresponds exactly to the snapshot. fn must be quick.
+func (s *Store) ViewWith(fn func(v *View)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.View())
+}
+
 // Get returns the record with key k or a *KeyError wrapping ErrNotFound.
 func (s *Store) Get(k Key) (*Record, error) { return s.View().Get(k) }
 
