@@ -29,21 +29,14 @@ type Source interface {
 }
 
 // Generation returns the descendants exactly gen generations below the roots (gen 1 = the
-// direct dependents), de-duplicated, in discovery order. A node reachable at several depths
-// is reported at the first one only, so ownership cycles terminate.
+// direct dependents): every node at the end of an ownership path of length gen from a root,
+// whatever other paths lead to it — the nested "owner in (…)" semantics of Clusterpedia's
+// reference storage. Each generation is de-duplicated; the walk runs exactly gen steps, so
+// ownership cycles terminate. gen <= 0 returns the de-duplicated roots.
 func Generation(src Source, roots []NodeID, gen int) []NodeID {
-	if gen <= 0 {
-		return append([]NodeID(nil), roots...)
-	}
-	seen := make(map[NodeID]struct{}, len(roots))
-	level := make([]NodeID, 0, len(roots))
-	for _, r := range roots {
-		if _, ok := seen[r]; !ok {
-			seen[r] = struct{}{}
-			level = append(level, r)
-		}
-	}
+	level := dedupe(roots)
 	for depth := 0; depth < gen && len(level) > 0; depth++ {
+		seen := make(map[NodeID]struct{}, len(level))
 		var next []NodeID
 		for _, id := range level {
 			src.Dependents(id, func(d NodeID) bool {
@@ -57,6 +50,18 @@ func Generation(src Source, roots []NodeID, gen int) []NodeID {
 		level = next
 	}
 	return level
+}
+
+func dedupe(ids []NodeID) []NodeID {
+	seen := make(map[NodeID]struct{}, len(ids))
+	out := make([]NodeID, 0, len(ids))
+	for _, id := range ids {
+		if _, ok := seen[id]; !ok {
+			seen[id] = struct{}{}
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Step is one node reached by a walk, with the edge it was reached through.

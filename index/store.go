@@ -417,6 +417,10 @@ func (w *writer) clean(ch Change, prefix ...any) error {
 	if ch.Cluster == "" {
 		return errors.New("clean needs a cluster name")
 	}
+	// Pairs created earlier in this transaction are still pending in w.stats.
+	if err := w.flushStats(); err != nil {
+		return err
+	}
 	// Stats rows first: they tell which (cluster, GVR) pairs exist.
 	it, err := w.txn.Get(TableResourceStats, IndexStatsID+"_prefix", prefix...)
 	if err != nil {
