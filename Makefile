@@ -30,8 +30,11 @@ else
 	@echo "SKIP adapter/plugin/e2e tests: no Clusterpedia v0.9.1 source at $(CLUSTERPEDIA_REPO) (fill the clusterpedia submodule or set CLUSTERPEDIA_REPO)"
 endif
 
+# Engine benchmarks on the 200k-object synthetic fleet, benchstat medians (docs/benchmarks.md).
+BENCH_COUNT ?= 6
+BENCH ?= .
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./index/... | tee bench.txt
+	hack/bench.sh $(BENCH_COUNT) '$(BENCH)' ./index/
 
 # ---------------------------------------------------------------- builds
 # Plugin and hosts come from ONE module graph with one toolchain and one flag

@@ -40,7 +40,7 @@ func loadBenchFleet(b *testing.B) (*fleet.Fleet, []*index.Record, *index.Store) 
 			benchFleet.err = err
 			return
 		}
-		if err := ingestBatched(s, cloneRecords(recs), 1000); err != nil {
+		if err := ingestBatched(s, cloneRecords(recs), benchBatch); err != nil {
 			benchFleet.err = err
 			return
 		}
@@ -61,6 +61,11 @@ func cloneRecords(in []*index.Record) []*index.Record {
 	}
 	return out
 }
+
+// benchBatch is the batch size of batched ingest. Larger write transactions overflow
+// go-immutable-radix's mutation tracking (8192 nodes per index) and fall back to a commit
+// that walks the whole tree, so batches stay at a few hundred objects.
+const benchBatch = 256
 
 func ingestBatched(s *index.Store, recs []*index.Record, batch int) error {
 	muts := make([]index.Mutation, 0, batch)
@@ -84,7 +89,7 @@ func BenchmarkIngestBatched(b *testing.B) {
 		in := cloneRecords(recs)
 		s, _ := index.New(index.Options{})
 		b.StartTimer()
-		if err := ingestBatched(s, in, 1000); err != nil {
+		if err := ingestBatched(s, in, benchBatch); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -282,7 +287,7 @@ func BenchmarkMemoryPerObject(b *testing.B) {
 			b.Fatal(err)
 		}
 		s, _ := index.New(index.Options{})
-		if err := ingestBatched(s, recs, 1000); err != nil {
+		if err := ingestBatched(s, recs, benchBatch); err != nil {
 			b.Fatal(err)
 		}
 		n := float64(len(recs))
