@@ -2,6 +2,8 @@ package index
 
 import (
 	"container/heap"
+
+	memdb "github.com/hashicorp/go-memdb"
 	"sort"
 	"strings"
 	"time"
@@ -189,37 +191,48 @@ func (v *View) ordered(p *plan, after *Record, fn func(*Record) bool) {
 	namespaces := sortedUnique(p.q.Namespaces)
 	names := sortedUnique(p.q.Names)
 	for _, pair := range v.pairs(p) {
-		if after != nil && cmpPair(pair, after) < 0 {
-			continue
+		a := after
+		if a != nil {
+			switch c := cmpPair(pair, a); {
+			case c < 0:
+				continue // the whole pair lies before the cursor
+			case c > 0:
+				a = nil // the whole pair lies after it
+			}
 		}
 		g := pair.GVR
 		if namespaces == nil {
-			if !v.scanPrefix(after, fn, pair.Cluster, g.Group, g.Version, g.Resource) {
+			if !v.scanPrefix(a, fn, pair.Cluster, g.Group, g.Version, g.Resource) {
 				return
 			}
 			continue
 		}
 		for _, ns := range namespaces {
-			if after != nil && cmpPair(pair, after) == 0 && ns < after.Namespace {
-				continue
+			na := a
+			if na != nil {
+				if ns < na.Namespace {
+					continue
+				}
+				if ns > na.Namespace {
+					na = nil
+				}
 			}
 			if names != nil {
 				for _, n := range names {
+					if na != nil && n <= na.Name {
+						continue
+					}
 					raw, err := v.txn.First(TableRecords, IndexID, pair.Cluster, g.Group, g.Version, g.Resource, ns, n)
 					if err != nil || raw == nil {
 						continue
 					}
-					r := raw.(*Record)
-					if after != nil && cmpIdentity(r, after) <= 0 {
-						continue
-					}
-					if !fn(r) {
+					if !fn(raw.(*Record)) {
 						return
 					}
 				}
 				continue
 			}
-			if !v.scanPrefix(after, fn, pair.Cluster, g.Group, g.Version, g.Resource, ns) {
+			if !v.scanPrefix(na, fn, pair.Cluster, g.Group, g.Version, g.Resource, ns) {
 				return
 			}
 		}
@@ -239,54 +252,40 @@ func cmpPair(s ResourceStat, r *Record) int {
 	return cmpString(s.GVR.Resource, r.GVR.Resource)
 }
 
-// scanPrefix walks the identity index under prefix; when after falls inside the prefix it
-// seeks there instead of walking from the start. It returns false when fn stopped.
+// scanPrefix walks the identity index under prefix (a pair, optionally a namespace). When
+// after is given it lies in the same pair (and namespace), and the walk seeks to just after
+// it. It returns false when fn stopped.
 func (v *View) scanPrefix(after *Record, fn func(*Record) bool, prefix ...any) bool {
-	pk := encodeKey(anyStrings(prefix)...)
+	var it memdb.ResultIterator
+	var err error
 	if after != nil {
-		ak := encodeKey(after.Cluster, after.GVR.Group, after.GVR.Version, after.GVR.Resource, after.Namespace, after.Name)
-		if string(ak) >= string(pk) && strings.HasPrefix(string(ak), string(pk)) {
-			it, err := v.txn.LowerBound(TableRecords, IndexID, after.Cluster, after.GVR.Group, after.GVR.Version, after.GVR.Resource, after.Namespace, after.Name)
-			if err != nil {
-				return true
-			}
-			for raw := it.Next(); raw != nil; raw = it.Next() {
-				r := raw.(*Record)
-				k := encodeKey(r.Cluster, r.GVR.Group, r.GVR.Version, r.GVR.Resource, r.Namespace, r.Name)
-				if !strings.HasPrefix(string(k), string(pk)) {
-					return true
-				}
-				if string(k) == string(ak) {
-					continue
-				}
-				if !fn(r) {
-					return false
-				}
-			}
-			return true
-		}
-		if string(pk) < string(ak) {
-			return true // the whole prefix lies before the cursor
-		}
+		it, err = v.txn.LowerBound(TableRecords, IndexID, after.Cluster, after.GVR.Group, after.GVR.Version, after.GVR.Resource, after.Namespace, after.Name)
+	} else {
+		it, err = v.txn.Get(TableRecords, IndexID+"_prefix", prefix...)
 	}
-	it, err := v.txn.Get(TableRecords, IndexID+"_prefix", prefix...)
 	if err != nil {
 		return true
 	}
+	ns, scoped := "", len(prefix) == 5
+	if scoped {
+		ns = prefix[4].(string)
+	}
 	for raw := it.Next(); raw != nil; raw = it.Next() {
-		if !fn(raw.(*Record)) {
+		r := raw.(*Record)
+		if after != nil {
+			// LowerBound runs on past the prefix: stop at its end.
+			if cmpPair(ResourceStat{Cluster: after.Cluster, GVR: after.GVR}, r) != 0 || (scoped && r.Namespace != ns) {
+				return true
+			}
+			if r.Namespace == after.Namespace && r.Name == after.Name {
+				continue
+			}
+		}
+		if !fn(r) {
 			return false
 		}
 	}
 	return true
-}
-
-func anyStrings(in []any) []string {
-	out := make([]string, len(in))
-	for i, a := range in {
-		out[i] = a.(string)
-	}
-	return out
 }
 
 // stream answers identity-ordered queries without sorting: it seeks to the cursor, takes

@@ -3,6 +3,7 @@ package index
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -86,11 +87,13 @@ type Store struct {
 	mu       sync.Mutex // serializes writers and observer calls; guards closed and intern
 	closed   bool
 	interned map[string]string
+	reg      *registry
 }
 
 // New creates an empty store.
 func New(opts Options) (*Store, error) {
-	sch := schema()
+	reg := &registry{}
+	sch := schema(reg)
 	for _, h := range opts.Hooks {
 		for name, t := range h.Tables() {
 			if _, dup := sch.Tables[name]; dup {
@@ -106,7 +109,7 @@ func New(opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Store{db: db, opts: opts, interned: make(map[string]string)}, nil
+	return &Store{db: db, opts: opts, interned: make(map[string]string), reg: reg}, nil
 }
 
 // Close refuses further writes. Reads keep working.
@@ -328,6 +331,15 @@ func (w *writer) normalize(r *Record) error {
 			m[s.intern(k)] = v
 		}
 		r.Labels = m
+	}
+	for _, p := range []string{r.Namespace, r.Name} {
+		if strings.IndexByte(p, 0) >= 0 {
+			return fmt.Errorf("namespace and name must not contain NUL bytes")
+		}
+	}
+	var err error
+	if r.cid, r.gid, err = s.reg.assign(r.Cluster, r.GVR); err != nil {
+		return err
 	}
 	r.SyncedAt = w.now
 	return nil

@@ -65,6 +65,9 @@ type Record struct {
 	Events []Event
 	// SyncedAt is when the store last wrote this record.
 	SyncedAt time.Time
+
+	// cid and gid are the store's compact ids of Cluster and GVR (set on write).
+	cid, gid uint16
 }
 
 // Key is the identity of a stored object: unique within the store.

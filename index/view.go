@@ -124,12 +124,16 @@ func (v *View) Scan(cluster string, gvr GVR, fn func(*Record) bool) {
 
 // All calls fn for every record of the store in identity order until fn returns false.
 func (v *View) All(fn func(*Record) bool) {
-	it, err := v.txn.Get(TableRecords, IndexID+"_prefix")
-	if err != nil {
-		return
-	}
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		if !fn(raw.(*Record)) {
+	stop := false
+	for _, st := range v.Stats("") {
+		v.Scan(st.Cluster, st.GVR, func(r *Record) bool {
+			if !fn(r) {
+				stop = true
+				return false
+			}
+			return true
+		})
+		if stop {
 			return
 		}
 	}
