@@ -11,11 +11,11 @@ CLUSTERPEDIA_REPO ?= $(CURDIR)/clusterpedia
 HAVE_CLUSTERPEDIA := $(shell test -f $(CLUSTERPEDIA_REPO)/staging/src/github.com/clusterpedia-io/api/go.mod && echo yes)
 
 .PHONY: test test-engine test-upstream vet bench
-.PHONY: build build-plugin build-components build-binding-apiserver kube-binaries e2e e2e-deps e2e-env clean
+.PHONY: build build-plugin build-components build-binding-apiserver kube-binaries e2e e2e-deps e2e-env run demo clean
 test: vet test-engine test-upstream
 
 vet:
-	$(GO) vet $(shell $(GO) list $(ENGINE_PKGS) 2>/dev/null)
+	$(GO) vet $(ENGINE_PKGS)
 
 test-engine:
 	$(GO) test -race -count=1 $(ENGINE_PKGS)
@@ -68,6 +68,20 @@ e2e: e2e-deps kube-binaries build-plugin build-binding-apiserver
 # Interactive environment (Ctrl-C stops it): E2E_STORAGES="memgraph internal" make e2e-env
 e2e-env: e2e-deps kube-binaries build-plugin build-binding-apiserver
 	test/e2e/hack/up.sh
+
+# ------------------------------------------------------------ run, demo
+# make run: binding-apiserver with memgraph against the host cluster in
+# $KUBECONFIG (Clusterpedia's CRDs installed there), on 127.0.0.1:$${PORT:-8443}
+# with self-signed serving certs in _output/run. Checks KUBECONFIG before building.
+run:
+	@hack/run.sh check
+	@$(MAKE) --no-print-directory build-plugin build-binding-apiserver
+	@hack/run.sh
+
+# make demo: local etcd + kube-apiservers, a seeded three-cluster fleet and
+# binding-apiserver with memgraph; prints curl commands; Ctrl-C stops everything.
+demo: e2e-deps kube-binaries build-plugin build-binding-apiserver
+	@hack/demo.sh
 
 clean:
 	rm -rf bin plugins _output
