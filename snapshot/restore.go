@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -93,6 +94,9 @@ func (p *Persister) Status() Status {
 	return st
 }
 
+// restoreGCPercent is the GC target while Restore runs (the default is 100).
+const restoreGCPercent = 400
+
 // Restore loads the current snapshot and replays the log after it into s, which must be
 // empty and must have p among its Options.Observers. It runs before the store serves
 // (nothing else may write to s meanwhile). Data that cannot be used — bad checksums,
@@ -116,6 +120,9 @@ func (p *Persister) Restore(s *index.Store) (RestoreResult, error) {
 	if len(s.View().Stats("")) > 0 {
 		return RestoreResult{}, errors.New("snapshot: Restore needs an empty store")
 	}
+	// Restore allocates the whole store at once before anything serves; a larger GC target
+	// while it runs trades transient heap for much less marking of the growing heap.
+	defer debug.SetGCPercent(debug.SetGCPercent(restoreGCPercent))
 	var res RestoreResult
 	var lastSeq uint64
 	if p.opened.moved != nil {
