@@ -143,8 +143,22 @@ func (x idIndexer) FromObject(obj any) (bool, []byte, error) {
 	return true, idKey(r.cid, r.gid, r.Namespace, r.Name), nil
 }
 
-// FromArgs takes (cluster, group, version, resource, namespace, name).
+// rawKey is an already encoded identity key (see (*registry).key): passing one argument
+// instead of six strings saves boxing them on every Get.
+type rawKey []byte
+
+// key encodes the identity key of k.
+func (g *registry) key(k Key) rawKey {
+	return idKey(g.cluster(k.Cluster), g.gvr(k.GVR), k.Namespace, k.Name)
+}
+
+// FromArgs takes (cluster, group, version, resource, namespace, name), or one rawKey.
 func (x idIndexer) FromArgs(args ...any) ([]byte, error) {
+	if len(args) == 1 {
+		if k, ok := args[0].(rawKey); ok {
+			return k, nil
+		}
+	}
 	if len(args) != 6 {
 		return nil, fmt.Errorf("identity index needs 6 arguments, got %d", len(args))
 	}

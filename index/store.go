@@ -120,7 +120,7 @@ func (s *Store) Close() {
 }
 
 // View returns a consistent read-only snapshot of the store.
-func (s *Store) View() *View { return &View{txn: s.db.Txn(false)} }
+func (s *Store) View() *View { return &View{txn: s.db.Txn(false), reg: s.reg} }
 
 // ViewWith calls fn with a snapshot taken while no write is in progress, holding the write
 // lock for the duration of fn: what fn reads about Observer state (for example a log
@@ -306,7 +306,7 @@ func (w *writer) flushStats() error {
 }
 
 func (w *writer) lookup(k Key) (*Record, error) {
-	raw, err := w.txn.First(TableRecords, IndexID, k.Cluster, k.GVR.Group, k.GVR.Version, k.GVR.Resource, k.Namespace, k.Name)
+	raw, err := w.txn.First(TableRecords, IndexID, w.s.reg.key(k))
 	if err != nil || raw == nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package index
 
 import (
 	"sort"
+	"strings"
 
 	memdb "github.com/hashicorp/go-memdb"
 
@@ -12,6 +13,7 @@ import (
 // cheap to create, safe for concurrent use, and never blocks writers.
 type View struct {
 	txn *memdb.Txn
+	reg *registry
 }
 
 // Txn exposes the snapshot's read transaction for derived tables (graph edges). Read only.
@@ -19,7 +21,10 @@ func (v *View) Txn() *memdb.Txn { return v.txn }
 
 // Get returns the record with key k or a *KeyError wrapping ErrNotFound.
 func (v *View) Get(k Key) (*Record, error) {
-	raw, err := v.txn.First(TableRecords, IndexID, k.Cluster, k.GVR.Group, k.GVR.Version, k.GVR.Resource, k.Namespace, k.Name)
+	if strings.IndexByte(k.Namespace, 0) >= 0 || strings.IndexByte(k.Name, 0) >= 0 {
+		return nil, &KeyError{Err: ErrNotFound, Key: k}
+	}
+	raw, err := v.txn.First(TableRecords, IndexID, v.reg.key(k))
 	if err != nil {
 		return nil, err
 	}
