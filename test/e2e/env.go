@@ -25,6 +25,15 @@ type KubeOptions struct {
 	// deployments/replicasets/daemonsets/statefulsets with events for
 	// deployments.
 	SyncResourcesYAML string
+	// SeparateMembers gives every cluster after the first its own
+	// kube-apiserver (same etcd, own key prefix), so each PediaCluster syncs
+	// its own objects; write to one with env.Member(name). Default: all
+	// clusters are the host kube-apiserver.
+	SeparateMembers bool
+	// MemberManifests is YAML applied (kubectl apply -f) to every member
+	// kube-apiserver before the PediaClusters are created, e.g. the CRD of a
+	// synced custom resource.
+	MemberManifests string
 	// Keep leaves the work directory in place (also E2E_KEEP=1).
 	Keep bool
 	// ReadyTimeout defaults to 3 minutes.
@@ -41,7 +50,10 @@ type Env struct {
 	AdminCert  string   // client cert, O=system:masters
 	AdminKey   string   //
 	Clusters   []string // PediaCluster names
-	Kube       *Server  // the member (and host) kube-apiserver
+	Kube       *Server  // the host kube-apiserver (PediaClusters; the first member cluster)
+	// Members are the member clusters by PediaCluster name: all the host
+	// kube-apiserver unless KubeOptions.SeparateMembers.
+	Members map[string]*Member
 
 	servingCert, servingKey string
 	sup                     *supervisor
@@ -71,6 +83,16 @@ func StartKube(t testing.TB, opts KubeOptions) *Env {
 			t.Fatal(err)
 		}
 		env = append(env, "E2E_SYNC_RESOURCES="+f)
+	}
+	if opts.SeparateMembers {
+		env = append(env, "E2E_MEMBERS=separate")
+	}
+	if opts.MemberManifests != "" {
+		f := filepath.Join(dir, "member-manifests.in.yaml")
+		if err := os.WriteFile(f, []byte(opts.MemberManifests), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, "E2E_MEMBER_MANIFESTS="+f)
 	}
 	if opts.Keep {
 		env = append(env, "E2E_KEEP=1")
@@ -104,9 +126,48 @@ func StartKube(t testing.TB, opts KubeOptions) *Env {
 	e.Clusters = strings.Fields(vals["CLUSTERS"])
 	e.client = e.newClient(t)
 	e.Kube = &Server{URL: vals["KUBE_SERVER"], Client: e.client}
+	e.Members = map[string]*Member{}
+	servers, kubeconfigs := envPairs(vals["MEMBER_SERVERS"]), envPairs(vals["MEMBER_KUBECONFIGS"])
+	for _, c := range e.Clusters {
+		srv := e.Kube
+		if u := servers[c]; u != "" && u != e.Kube.URL {
+			srv = &Server{URL: u, Client: e.client}
+		}
+		kc := kubeconfigs[c]
+		if kc == "" {
+			kc = e.Kubeconfig
+		}
+		e.Members[c] = &Member{Server: srv, Name: c, Kubeconfig: kc}
+	}
 	t.Logf("kube side up in %s (%s): kube-apiserver %s, PediaClusters %v", time.Since(start).Round(100*time.Millisecond), dir, e.Kube.URL, e.Clusters)
 	return e
 }
+
+// envPairs parses "a=x b=y" into a map.
+func envPairs(s string) map[string]string {
+	out := map[string]string{}
+	for _, f := range strings.Fields(s) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Member returns the member cluster behind PediaCluster name (fails the test
+// for an unknown name).
+func (e *Env) Member(t testing.TB, name string) *Member {
+	t.Helper()
+	m := e.Members[name]
+	if m == nil {
+		t.Fatalf("no member cluster %q (clusters %v)", name, e.Clusters)
+	}
+	return m
+}
+
+// Host is the host kube-apiserver as a write target (what Env's own
+// Create/CreateNamespace/... helpers use).
+func (e *Env) Host() *Member { return &Member{Server: e.Kube, Kubeconfig: e.Kubeconfig} }
 
 // HTTPClient returns a client that trusts the e2e CA and presents the admin
 // client certificate (accepted by kube-apiserver and every binding-apiserver).
@@ -208,7 +269,7 @@ func (e *Env) StartClusterpedia(t testing.TB, opts PediaOptions) *Pedia {
 	logFile := filepath.Join(e.Dir, "pedia-"+opts.Name, "binding-apiserver.log")
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("binding-apiserver %q log (tail):\n%s", opts.Name, tail(logFile, 40))
+			t.Logf("binding-apiserver %q: %s", opts.Name, crashReport(logFile))
 		}
 		sup.stop()
 	})
@@ -224,6 +285,12 @@ func (e *Env) StartClusterpedia(t testing.TB, opts PediaOptions) *Pedia {
 
 // Alive reports whether the binding-apiserver is still running.
 func (p *Pedia) Alive() bool { return !p.sup.exited() }
+
+// Stop stops the binding-apiserver (SIGTERM through its supervisor script,
+// which waits for it to exit); StartClusterpedia with the same options starts
+// it again on a new port with the same work dir (and so the same on-disk
+// storage, if any).
+func (p *Pedia) Stop() { p.sup.stop() }
 
 // Server is an HTTPS endpoint reached with the admin client certificate.
 type Server struct {

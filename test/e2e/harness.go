@@ -232,6 +232,36 @@ func readEnvFile(path string) (map[string]string, error) {
 	return out, sc.Err()
 }
 
+// crashReport describes how a process whose log is path ended: the first
+// "panic:"/"fatal error:" line with the 60 lines after it (the failing
+// goroutine), else the log's last 40 lines.
+func crashReport(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	lines := strings.Split(lastRun(string(data)), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			end := i + 60
+			if end > len(lines) {
+				end = len(lines)
+			}
+			return "it crashed (" + path + "):\n" + strings.Join(lines[i:end], "\n")
+		}
+	}
+	return "log tail (" + path + "):\n" + tail(path, 40)
+}
+
+// lastRun returns the part of a binding-apiserver log written by its latest
+// start (pedia-up.sh appends a "==== … starting" line per start).
+func lastRun(log string) string {
+	if i := strings.LastIndex(log, "\n==== "); i >= 0 {
+		return log[i+1:]
+	}
+	return log
+}
+
 // tail returns the last n lines of a file (for failure reports).
 func tail(path string, n int) string {
 	f, err := os.Open(path)

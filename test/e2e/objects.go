@@ -34,6 +34,34 @@ func (o Object) Annotation(k string) string {
 	return s
 }
 
+// Labels returns metadata.labels (nil when there are none).
+func (o Object) Labels() map[string]string {
+	m, _ := o["metadata"].(map[string]any)
+	l, _ := m["labels"].(map[string]any)
+	if len(l) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(l))
+	for k, v := range l {
+		s, _ := v.(string)
+		out[k] = s
+	}
+	return out
+}
+
+// Field returns the value at a path of map keys (nil when absent).
+func (o Object) Field(path ...string) any {
+	var cur any = map[string]any(o)
+	for _, p := range path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[p]
+	}
+	return cur
+}
+
 // ClusterAnnotation is where Clusterpedia puts the PediaCluster name.
 const ClusterAnnotation = "shadow.clusterpedia.io/cluster-name"
 
@@ -72,11 +100,57 @@ func (l *List) Keys() []string {
 
 // ---------------------------------------------------------------- kube writes
 
-// Create POSTs obj to the collection path (e.g. /api/v1/namespaces/ns/configmaps)
-// and returns the created object; anything but 201 fails the test.
+// Member is one member cluster's kube-apiserver as a target for writes.
+type Member struct {
+	*Server
+	Name       string // PediaCluster name ("" for Env.Host)
+	Kubeconfig string // admin kubeconfig of this kube-apiserver
+}
+
+// The Env write helpers write to the host kube-apiserver (every member cluster
+// unless KubeOptions.SeparateMembers).
+
+// Create: see Member.Create.
 func (e *Env) Create(t testing.TB, collectionPath string, obj Object) Object {
 	t.Helper()
-	code, body, err := e.Kube.Do(http.MethodPost, collectionPath, obj)
+	return e.Host().Create(t, collectionPath, obj)
+}
+
+// Delete: see Member.Delete.
+func (e *Env) Delete(t testing.TB, path string) { t.Helper(); e.Host().Delete(t, path) }
+
+// CreateNamespace: see Member.CreateNamespace.
+func (e *Env) CreateNamespace(t testing.TB, ns string, labels map[string]string) Object {
+	t.Helper()
+	return e.Host().CreateNamespace(t, ns, labels)
+}
+
+// DeleteNamespace: see Member.DeleteNamespace.
+func (e *Env) DeleteNamespace(t testing.TB, ns string) { t.Helper(); e.Host().DeleteNamespace(t, ns) }
+
+// CreateConfigMap: see Member.CreateConfigMap.
+func (e *Env) CreateConfigMap(t testing.TB, ns, name string, labels, data map[string]string) Object {
+	t.Helper()
+	return e.Host().CreateConfigMap(t, ns, name, labels, data)
+}
+
+// CreateService: see Member.CreateService.
+func (e *Env) CreateService(t testing.TB, ns, name string, selector map[string]string) Object {
+	t.Helper()
+	return e.Host().CreateService(t, ns, name, selector)
+}
+
+// CreateDeploymentChain: see Member.CreateDeploymentChain.
+func (e *Env) CreateDeploymentChain(t testing.TB, ns, name string, replicas int, opts ChainOptions) Chain {
+	t.Helper()
+	return e.Host().CreateDeploymentChain(t, ns, name, replicas, opts)
+}
+
+// Create POSTs obj to the collection path (e.g. /api/v1/namespaces/ns/configmaps)
+// and returns the created object; anything but 201 fails the test.
+func (m *Member) Create(t testing.TB, collectionPath string, obj Object) Object {
+	t.Helper()
+	code, body, err := m.Do(http.MethodPost, collectionPath, obj)
 	if err != nil {
 		t.Fatalf("POST %s: %v", collectionPath, err)
 	}
@@ -91,9 +165,9 @@ func (e *Env) Create(t testing.TB, collectionPath string, obj Object) Object {
 }
 
 // Delete deletes one object by path (404 is fine).
-func (e *Env) Delete(t testing.TB, path string) {
+func (m *Member) Delete(t testing.TB, path string) {
 	t.Helper()
-	code, body, err := e.Kube.Do(http.MethodDelete, path, nil)
+	code, body, err := m.Do(http.MethodDelete, path, nil)
 	if err != nil {
 		t.Fatalf("DELETE %s: %v", path, err)
 	}
@@ -102,15 +176,44 @@ func (e *Env) Delete(t testing.TB, path string) {
 	}
 }
 
+// Patch applies a JSON merge patch (RFC 7386) to one object and returns the
+// result; anything but 200 fails the test.
+func (m *Member) Patch(t testing.TB, path string, patch any) Object {
+	t.Helper()
+	return m.patch(t, path, patch, "application/merge-patch+json")
+}
+
+// JSONPatch applies a JSON patch (RFC 6902, a list of operations).
+func (m *Member) JSONPatch(t testing.TB, path string, ops []map[string]any) Object {
+	t.Helper()
+	return m.patch(t, path, ops, "application/json-patch+json")
+}
+
+func (m *Member) patch(t testing.TB, path string, patch any, contentType string) Object {
+	t.Helper()
+	code, body, err := m.Do(http.MethodPatch, path, patch, "Content-Type", contentType)
+	if err != nil {
+		t.Fatalf("PATCH %s: %v", path, err)
+	}
+	if code != http.StatusOK {
+		t.Fatalf("PATCH %s: %d %s", path, code, truncate(body, 500))
+	}
+	var out Object
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // CreateNamespace creates a namespace and its default ServiceAccount (no
 // controller-manager runs here, and Pods need the account to exist).
-func (e *Env) CreateNamespace(t testing.TB, ns string, labels map[string]string) Object {
+func (m *Member) CreateNamespace(t testing.TB, ns string, labels map[string]string) Object {
 	t.Helper()
-	obj := e.Create(t, "/api/v1/namespaces", Object{
+	obj := m.Create(t, "/api/v1/namespaces", Object{
 		"apiVersion": "v1", "kind": "Namespace",
 		"metadata": map[string]any{"name": ns, "labels": labels},
 	})
-	e.Create(t, "/api/v1/namespaces/"+ns+"/serviceaccounts", Object{
+	m.Create(t, "/api/v1/namespaces/"+ns+"/serviceaccounts", Object{
 		"apiVersion": "v1", "kind": "ServiceAccount", "metadata": map[string]any{"name": "default"},
 	})
 	return obj
@@ -118,7 +221,7 @@ func (e *Env) CreateNamespace(t testing.TB, ns string, labels map[string]string)
 
 // DeleteNamespace removes a namespace without a namespace controller: it
 // deletes the objects the harness creates, then finalizes the namespace.
-func (e *Env) DeleteNamespace(t testing.TB, ns string) {
+func (m *Member) DeleteNamespace(t testing.TB, ns string) {
 	t.Helper()
 	for _, c := range []string{
 		"/apis/apps/v1/namespaces/%s/deployments", "/apis/apps/v1/namespaces/%s/replicasets",
@@ -129,16 +232,16 @@ func (e *Env) DeleteNamespace(t testing.TB, ns string) {
 		path := fmt.Sprintf(c, ns)
 		if strings.HasSuffix(path, "/services") { // no deletecollection for services
 			var l List
-			e.Kube.GetJSON(t, path, &l)
+			m.GetJSON(t, path, &l)
 			for _, it := range l.Items {
-				e.Delete(t, path+"/"+it.Name())
+				m.Delete(t, path+"/"+it.Name())
 			}
 			continue
 		}
-		e.Delete(t, path)
+		m.Delete(t, path)
 	}
-	e.Delete(t, "/api/v1/namespaces/"+ns)
-	code, body, err := e.Kube.Do(http.MethodPut, "/api/v1/namespaces/"+ns+"/finalize", Object{
+	m.Delete(t, "/api/v1/namespaces/"+ns)
+	code, body, err := m.Do(http.MethodPut, "/api/v1/namespaces/"+ns+"/finalize", Object{
 		"apiVersion": "v1", "kind": "Namespace",
 		"metadata": map[string]any{"name": ns}, "spec": map[string]any{"finalizers": []string{}},
 	})
@@ -148,18 +251,18 @@ func (e *Env) DeleteNamespace(t testing.TB, ns string) {
 }
 
 // CreateConfigMap creates a ConfigMap.
-func (e *Env) CreateConfigMap(t testing.TB, ns, name string, labels, data map[string]string) Object {
+func (m *Member) CreateConfigMap(t testing.TB, ns, name string, labels, data map[string]string) Object {
 	t.Helper()
-	return e.Create(t, "/api/v1/namespaces/"+ns+"/configmaps", Object{
+	return m.Create(t, "/api/v1/namespaces/"+ns+"/configmaps", Object{
 		"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"name": name, "labels": labels}, "data": data,
 	})
 }
 
 // CreateService creates a ClusterIP Service selecting selector.
-func (e *Env) CreateService(t testing.TB, ns, name string, selector map[string]string) Object {
+func (m *Member) CreateService(t testing.TB, ns, name string, selector map[string]string) Object {
 	t.Helper()
-	return e.Create(t, "/api/v1/namespaces/"+ns+"/services", Object{
+	return m.Create(t, "/api/v1/namespaces/"+ns+"/services", Object{
 		"apiVersion": "v1", "kind": "Service",
 		"metadata": map[string]any{"name": name, "labels": selector},
 		"spec": map[string]any{
@@ -183,13 +286,14 @@ type ChainOptions struct {
 	Image    string            // default registry.k8s.io/pause:3.10
 	Hash     string            // pod-template-hash (default "5d8f7c9b4")
 	NodeName string            // pods' spec.nodeName (default none: Pending)
+	Sidecar  string            // name of a second container in the pods (default none)
 }
 
 // CreateDeploymentChain creates Deployment <name>, ReplicaSet <name>-<hash>
 // (controller ownerReference → Deployment) and `replicas` Pods
 // <name>-<hash>-<i> (controller ownerReference → ReplicaSet). Pods stay
 // Pending (no nodes, no scheduler).
-func (e *Env) CreateDeploymentChain(t testing.TB, ns, name string, replicas int, opts ChainOptions) Chain {
+func (m *Member) CreateDeploymentChain(t testing.TB, ns, name string, replicas int, opts ChainOptions) Chain {
 	t.Helper()
 	labels := map[string]any{}
 	for k, v := range opts.Labels {
@@ -204,7 +308,11 @@ func (e *Env) CreateDeploymentChain(t testing.TB, ns, name string, replicas int,
 	if opts.Hash == "" {
 		opts.Hash = "5d8f7c9b4"
 	}
-	podSpec := map[string]any{"containers": []any{map[string]any{"name": "main", "image": opts.Image}}}
+	containers := []any{map[string]any{"name": "main", "image": opts.Image}}
+	if opts.Sidecar != "" {
+		containers = append(containers, map[string]any{"name": opts.Sidecar, "image": opts.Image})
+	}
+	podSpec := map[string]any{"containers": containers}
 	if opts.NodeName != "" {
 		podSpec["nodeName"] = opts.NodeName
 	}
@@ -219,7 +327,7 @@ func (e *Env) CreateDeploymentChain(t testing.TB, ns, name string, replicas int,
 		return map[string]any{"metadata": map[string]any{"labels": l}, "spec": podSpec}
 	}
 	var c Chain
-	c.Deployment = e.Create(t, "/apis/apps/v1/namespaces/"+ns+"/deployments", Object{
+	c.Deployment = m.Create(t, "/apis/apps/v1/namespaces/"+ns+"/deployments", Object{
 		"apiVersion": "apps/v1", "kind": "Deployment",
 		"metadata": map[string]any{"name": name, "labels": labels},
 		"spec": map[string]any{
@@ -231,7 +339,7 @@ func (e *Env) CreateDeploymentChain(t testing.TB, ns, name string, replicas int,
 	c.Deployment["apiVersion"], c.Deployment["kind"] = "apps/v1", "Deployment"
 	hashLabel := map[string]any{"pod-template-hash": opts.Hash}
 	rsLabels := template(hashLabel)["metadata"].(map[string]any)["labels"]
-	c.ReplicaSet = e.Create(t, "/apis/apps/v1/namespaces/"+ns+"/replicasets", Object{
+	c.ReplicaSet = m.Create(t, "/apis/apps/v1/namespaces/"+ns+"/replicasets", Object{
 		"apiVersion": "apps/v1", "kind": "ReplicaSet",
 		"metadata": map[string]any{
 			"name": name + "-" + opts.Hash, "labels": rsLabels,
@@ -249,7 +357,7 @@ func (e *Env) CreateDeploymentChain(t testing.TB, ns, name string, replicas int,
 		meta := tpl["metadata"].(map[string]any)
 		meta["name"] = fmt.Sprintf("%s-%s-%d", name, opts.Hash, i)
 		meta["ownerReferences"] = []any{c.ReplicaSet.OwnerRef()}
-		c.Pods = append(c.Pods, e.Create(t, "/api/v1/namespaces/"+ns+"/pods", Object{
+		c.Pods = append(c.Pods, m.Create(t, "/api/v1/namespaces/"+ns+"/pods", Object{
 			"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": tpl["spec"],
 		}))
 	}
@@ -296,7 +404,7 @@ func (p *Pedia) WaitForList(t testing.TB, timeout time.Duration, path string, ma
 	var got *List
 	Eventually(t, timeout, p.Name+" "+path, func() (bool, string) {
 		if !p.Alive() {
-			t.Fatalf("binding-apiserver %q exited; log tail:\n%s", p.Name, tail(p.Log, 40))
+			t.Fatalf("binding-apiserver %q exited; %s", p.Name, crashReport(p.Log))
 		}
 		code, body, err := p.Get(path)
 		if err != nil {

@@ -3,7 +3,8 @@
 #   etcd (private data dir) + kube-apiserver on 127.0.0.1 random free ports,
 #   a self-made CA, serving and admin client certs, namespace
 #   clusterpedia-system, default ServiceAccounts, the Clusterpedia CRDs and
-#   PediaClusters c1..cN that all point at this same kube-apiserver.
+#   PediaClusters c1..cN that all point at this same kube-apiserver (or, with
+#   E2E_MEMBERS=separate, at one kube-apiserver each).
 # When everything is up it writes $E2E_DIR/kube.env (KEY=VALUE), creates
 # $E2E_DIR/kube.ready, prints READY and waits. On TERM/INT/EXIT, or when etcd
 # or kube-apiserver dies, it stops both (by PID) and deletes $E2E_DIR unless
@@ -12,6 +13,13 @@
 # Environment:
 #   E2E_DIR            work dir (default: new mktemp dir)
 #   E2E_CLUSTERS       PediaCluster names (default "c1 c2 c3")
+#   E2E_MEMBERS        "shared" (default): every PediaCluster points at the one
+#                      kube-apiserver; "separate": the first cluster is that
+#                      kube-apiserver, every other one gets its own
+#                      kube-apiserver (same etcd, key prefix /registry-<name>),
+#                      so each cluster holds its own objects
+#   E2E_MEMBER_MANIFESTS file applied with kubectl to every member cluster before
+#                      the PediaClusters are created (e.g. CRDs to sync)
 #   E2E_SYNC_RESOURCES file with a YAML list for spec.syncResources (default: built in)
 #   CLUSTERPEDIA_REPO  source with kustomize/crds (default: ./clusterpedia)
 #   KUBE_BIN           dir with kube-apiserver and kubectl (default: build-kube.sh cache)
@@ -28,6 +36,8 @@ CLUSTERPEDIA_REPO="${CLUSTERPEDIA_REPO:-$E2E_ROOT/clusterpedia}"
 CRDS="$CLUSTERPEDIA_REPO/kustomize/crds"
 [[ -f "$CRDS/kustomization.yaml" ]] || die "no Clusterpedia CRDs at $CRDS (fill the clusterpedia submodule or set CLUSTERPEDIA_REPO)"
 CLUSTERS="${E2E_CLUSTERS:-c1 c2 c3}"
+E2E_MEMBERS="${E2E_MEMBERS:-shared}"
+[[ "$E2E_MEMBERS" == shared || "$E2E_MEMBERS" == separate ]] || die "E2E_MEMBERS must be 'shared' or 'separate' (got '$E2E_MEMBERS')"
 
 E2E_DIR="${E2E_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/memgraph-e2e.XXXXXX")}"
 mkdir -p "$E2E_DIR"
@@ -93,40 +103,68 @@ ETCD_PID=$!; PIDS+=("$ETCD_PID")
 WAIT_PID=$ETCD_PID WAIT_LOG="$E2E_DIR/etcd.log" wait_for 30 "etcd health" curl -sf --max-time 2 "$ETCD_URL/health"
 
 # -------------------------------------------------------------- kube-apiserver
-KUBE_PORT="$(free_port)"
-KUBE_SERVER="https://127.0.0.1:$KUBE_PORT"
+# start_apiserver NAME ETCD_PREFIX: one kube-apiserver on a free port; sets
+# APISERVER_URL and APISERVER_PID (also added to PIDS). Logs to NAME.log.
+start_apiserver() {
+  local name="$1" prefix="$2" port
+  port="$(free_port)"
+  APISERVER_URL="https://127.0.0.1:$port"
+  mkdir -p "$E2E_DIR/$name"
+  "$KUBE_APISERVER" \
+    --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$port" \
+    --cert-dir="$E2E_DIR/$name" \
+    --etcd-servers="$ETCD_URL" --etcd-prefix="$prefix" \
+    --tls-cert-file="$PKI/serving.crt" --tls-private-key-file="$PKI/serving.key" \
+    --client-ca-file="$CA_FILE" \
+    --service-account-issuer=https://kubernetes.default.svc \
+    --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
+    --service-cluster-ip-range=10.96.0.0/16 \
+    --authorization-mode=RBAC \
+    --endpoint-reconciler-type=none \
+    --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
+    --profiling=false \
+    >"$E2E_DIR/$name.log" 2>&1 &
+  APISERVER_PID=$!; PIDS+=("$APISERVER_PID")
+}
+
+# The host kube-apiserver (PediaCluster CRDs and objects; also every member
+# cluster in "shared" mode, the first one in "separate" mode).
+start_apiserver kube-apiserver /registry
+KUBE_SERVER="$APISERVER_URL" KUBE_PID="$APISERVER_PID"
 log "kube-apiserver on $KUBE_SERVER"
-mkdir -p "$E2E_DIR/kube-apiserver"
-"$KUBE_APISERVER" \
-  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$KUBE_PORT" \
-  --cert-dir="$E2E_DIR/kube-apiserver" \
-  --etcd-servers="$ETCD_URL" \
-  --tls-cert-file="$PKI/serving.crt" --tls-private-key-file="$PKI/serving.key" \
-  --client-ca-file="$CA_FILE" \
-  --service-account-issuer=https://kubernetes.default.svc \
-  --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
-  --service-cluster-ip-range=10.96.0.0/16 \
-  --authorization-mode=RBAC \
-  --endpoint-reconciler-type=none \
-  --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" --requestheader-allowed-names=front-proxy-client \
-  --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
-  --requestheader-extra-headers-prefix=X-Remote-Extra- \
-  --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
-  --profiling=false \
-  >"$E2E_DIR/kube-apiserver.log" 2>&1 &
-KUBE_PID=$!; PIDS+=("$KUBE_PID")
-WAIT_PID=$KUBE_PID WAIT_LOG="$E2E_DIR/kube-apiserver.log" wait_for 90 "kube-apiserver /readyz" https_ok "$KUBE_SERVER/readyz"
+# Member clusters: in "separate" mode every cluster after the first gets its
+# own kube-apiserver on the same etcd under its own key prefix, so each
+# PediaCluster sees different objects (started in parallel).
+declare -A MEMBER_URL=() MEMBER_PID=() MEMBER_LOG=()
+first=""
+for c in $CLUSTERS; do
+  if [[ -z "$first" || "$E2E_MEMBERS" != separate ]]; then
+    first="${first:-$c}"
+    MEMBER_URL[$c]="$KUBE_SERVER"; MEMBER_PID[$c]="$KUBE_PID"; MEMBER_LOG[$c]="$E2E_DIR/kube-apiserver.log"
+    continue
+  fi
+  start_apiserver "kube-apiserver-$c" "/registry-$c"
+  MEMBER_URL[$c]="$APISERVER_URL"; MEMBER_PID[$c]="$APISERVER_PID"; MEMBER_LOG[$c]="$E2E_DIR/kube-apiserver-$c.log"
+  log "member kube-apiserver for $c on $APISERVER_URL"
+done
+for c in $CLUSTERS; do
+  WAIT_PID=${MEMBER_PID[$c]} WAIT_LOG="${MEMBER_LOG[$c]}" wait_for 120 "kube-apiserver of $c /readyz" https_ok "${MEMBER_URL[$c]}/readyz"
+done
 
 # ------------------------------------------------------------------ kubeconfig
 b64() { base64 -w0 <"$1"; }
-KUBECONFIG_FILE="$E2E_DIR/admin.kubeconfig"
-cat >"$KUBECONFIG_FILE" <<EOF
+# write_kubeconfig FILE SERVER: admin kubeconfig with embedded certs.
+write_kubeconfig() {
+  cat >"$1" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
 - name: e2e
   cluster:
-    server: $KUBE_SERVER
+    server: $2
     certificate-authority-data: $(b64 "$CA_FILE")
 users:
 - name: admin
@@ -138,19 +176,59 @@ contexts:
   context: {cluster: e2e, user: admin}
 current-context: e2e
 EOF
+}
+KUBECONFIG_FILE="$E2E_DIR/admin.kubeconfig"
+write_kubeconfig "$KUBECONFIG_FILE" "$KUBE_SERVER"
+declare -A MEMBER_KUBECONFIG=()
+MEMBER_SERVERS="" MEMBER_KUBECONFIGS=""
+for c in $CLUSTERS; do
+  f="$KUBECONFIG_FILE"
+  if [[ "${MEMBER_URL[$c]}" != "$KUBE_SERVER" ]]; then
+    f="$E2E_DIR/member-$c.kubeconfig"
+    write_kubeconfig "$f" "${MEMBER_URL[$c]}"
+  fi
+  MEMBER_KUBECONFIG[$c]="$f"
+  MEMBER_SERVERS+="${MEMBER_SERVERS:+ }$c=${MEMBER_URL[$c]}"
+  MEMBER_KUBECONFIGS+="${MEMBER_KUBECONFIGS:+ }$c=$f"
+done
 kc() { "$KUBECTL_BIN" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+kcm() { local c="$1"; shift; "$KUBECTL_BIN" --kubeconfig "${MEMBER_KUBECONFIG[$c]}" "$@"; }
 
 # ------------------------------------------------- namespaces, SAs, CRDs, pedia
 log "namespace clusterpedia-system, default ServiceAccounts, CRDs from $CRDS"
 kc create namespace clusterpedia-system >/dev/null
-for ns in default kube-system kube-public clusterpedia-system; do
-  # No controller-manager: nothing else creates them, and Pods need one.
-  wait_for 20 "namespace $ns" kc get namespace "$ns"
-  kc -n "$ns" create serviceaccount default >/dev/null 2>&1 || true
+# No controller-manager: nothing else creates the default ServiceAccounts, and
+# Pods need one.
+default_serviceaccounts() { # kubectl-wrapper...
+  local ns
+  for ns in default kube-system kube-public; do
+    wait_for 20 "namespace $ns" "$@" get namespace "$ns"
+    "$@" -n "$ns" create serviceaccount default >/dev/null 2>&1 || true
+  done
+}
+default_serviceaccounts kc
+kc -n clusterpedia-system create serviceaccount default >/dev/null 2>&1 || true
+for c in $CLUSTERS; do
+  [[ "${MEMBER_URL[$c]}" == "$KUBE_SERVER" ]] || default_serviceaccounts kcm "$c"
 done
 kc apply -k "$CRDS" >/dev/null
 kc wait --for=condition=Established --timeout=60s \
   crd/pediaclusters.cluster.clusterpedia.io crd/clustersyncresources.cluster.clusterpedia.io >/dev/null
+
+# Extra manifests for every member cluster (e.g. CRDs of synced custom
+# resources), applied before the PediaClusters exist so the first sync sees them.
+if [[ -n "${E2E_MEMBER_MANIFESTS:-}" ]]; then
+  declare -A applied=()
+  for c in $CLUSTERS; do
+    [[ -n "${applied[${MEMBER_URL[$c]}]:-}" ]] && continue
+    applied[${MEMBER_URL[$c]}]=1
+    kcm "$c" apply -f "$E2E_MEMBER_MANIFESTS" >/dev/null
+    if grep -q '^kind: CustomResourceDefinition' "$E2E_MEMBER_MANIFESTS"; then
+      kcm "$c" wait --for=condition=Established --timeout=60s crd --all >/dev/null
+    fi
+  done
+  log "member manifests applied: $E2E_MEMBER_MANIFESTS"
+fi
 
 SYNC_FILE="$E2E_DIR/sync-resources.yaml"
 if [[ -n "${E2E_SYNC_RESOURCES:-}" ]]; then
@@ -164,8 +242,8 @@ else
   eventsInvolvedResources: ["deployments"]
 EOF
 fi
-KUBECONFIG_B64="$(b64 "$KUBECONFIG_FILE")"
 for c in $CLUSTERS; do
+  KUBECONFIG_B64="$(b64 "${MEMBER_KUBECONFIG[$c]}")"
   {
     echo "apiVersion: cluster.clusterpedia.io/v1alpha2"
     echo "kind: PediaCluster"
@@ -193,6 +271,9 @@ ETCD_URL="$ETCD_URL"
 ETCD_PID="$ETCD_PID"
 KUBE_APISERVER_PID="$KUBE_PID"
 CLUSTERS="$CLUSTERS"
+E2E_MEMBERS="$E2E_MEMBERS"
+MEMBER_SERVERS="$MEMBER_SERVERS"
+MEMBER_KUBECONFIGS="$MEMBER_KUBECONFIGS"
 SUPERVISOR_PID="$$"
 EOF
 touch "$E2E_DIR/kube.ready"

@@ -80,8 +80,10 @@ args=(
 [[ -n "${PEDIA_ARGS:-}" ]] && args+=($PEDIA_ARGS)
 
 log "binding-apiserver '$PEDIA_NAME' (--storage-name=$STORAGE_NAME${STORAGE_PLUGINS:+, STORAGE_PLUGINS=$STORAGE_PLUGINS}) on $URL"
+# Appended: a restart with the same PEDIA_NAME keeps the earlier run's log.
+echo "==== $(date '+%F %T') starting binding-apiserver '$PEDIA_NAME' on $URL" >>"$LOG"
 CLUSTERPEDIA_NAMESPACE=clusterpedia-system STORAGE_PLUGINS="${STORAGE_PLUGINS:-}" \
-  "$BINDING_APISERVER" "${args[@]}" >"$LOG" 2>&1 &
+  "$BINDING_APISERVER" "${args[@]}" >>"$LOG" 2>&1 &
 PID=$!
 WAIT_PID=$PID WAIT_LOG="$LOG" wait_for "${PEDIA_READY_TIMEOUT:-120}" "binding-apiserver /readyz" https_ok "$URL/readyz"
 
