@@ -85,3 +85,49 @@ demo: e2e-deps kube-binaries build-plugin build-binding-apiserver
 
 clean:
 	rm -rf bin plugins _output
+
+# ---------------------------------------------------------------- images
+# Multi-arch images (Dockerfile; needs docker buildx, plus QEMU binfmt for
+# foreign arches: the cgo plugin is built on the target platform).
+#   make image         binding-apiserver+memgraph per arch, loaded locally
+#   make image-plugin  plugin-only image (FROM scratch) per arch, loaded locally
+#   make push-images   both, pushed per arch, then one multi-arch manifest per tag
+# Tags: <VERSION>-<clusterpedia version>[-<arch>], e.g. v0.1.0-v0.9.1-arm64.
+REGISTRY ?= ghcr.io/clusterpedia-memgraph
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+CLUSTERPEDIA_VERSIONS ?= v0.9.1
+RELEASE_ARCHS ?= amd64 arm64
+DOCKER ?= docker
+IMAGE_NAME ?= binding-apiserver-memgraph
+PLUGIN_IMAGE_NAME ?= memgraph-plugin
+APISERVER_IMAGE := $(REGISTRY)/$(IMAGE_NAME)
+PLUGIN_IMAGE := $(REGISTRY)/$(PLUGIN_IMAGE_NAME)
+
+define image_nl
+
+
+endef
+# $(call image_build,<target>,<image>,<clusterpedia version>,<arch>,<--load|--push>)
+image_build = $(DOCKER) buildx build --platform linux/$(4) --target $(1) --build-arg CLUSTERPEDIA_VERSION=$(3) -t $(2):$(VERSION)-$(3)-$(4) $(5) .
+# $(call image_each,<target>,<image>,<--load|--push>): one build per version x arch
+image_each = $(foreach cp,$(CLUSTERPEDIA_VERSIONS),$(foreach arch,$(RELEASE_ARCHS),$(call image_build,$(1),$(2),$(cp),$(arch),$(3))$(image_nl)))
+# $(call image_manifest,<image>): multi-arch manifest <image>:<VERSION>-<cp> over the per-arch tags
+image_manifest = $(foreach cp,$(CLUSTERPEDIA_VERSIONS),$(DOCKER) buildx imagetools create -t $(1):$(VERSION)-$(cp) $(foreach arch,$(RELEASE_ARCHS),$(1):$(VERSION)-$(cp)-$(arch))$(image_nl))
+
+.PHONY: image image-plugin push-images helm
+image:
+	$(call image_each,binding-apiserver,$(APISERVER_IMAGE),--load)
+
+image-plugin:
+	$(call image_each,plugin,$(PLUGIN_IMAGE),--load)
+
+push-images:
+	$(call image_each,binding-apiserver,$(APISERVER_IMAGE),--push)
+	$(call image_each,plugin,$(PLUGIN_IMAGE),--push)
+	$(call image_manifest,$(APISERVER_IMAGE))
+	$(call image_manifest,$(PLUGIN_IMAGE))
+
+# helm for the chart tests in internal/packaging (they skip without it), cached
+# in ~/.cache/memgraph: make helm && make test
+helm:
+	@hack/build-helm.sh >/dev/null
