@@ -347,48 +347,8 @@ var (
 	modelFuzzy = []string{"we", "-1", "b", "eb", "web-", "1"}
 )
 
-func oracleValues(v any, segs []FieldSegment) []string {
-	if len(segs) == 0 {
-		switch x := v.(type) {
-		case string:
-			return []string{x}
-		case json.Number:
-			return []string{string(x)}
-		case bool:
-			return []string{strconv.FormatBool(x)}
-		}
-		return nil
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil
-	}
-	child, ok := obj[segs[0].Name]
-	if !ok {
-		return nil
-	}
-	if !segs[0].List {
-		return oracleValues(child, segs[1:])
-	}
-	arr, ok := child.([]any)
-	if !ok {
-		return nil
-	}
-	if segs[0].Index >= 0 {
-		if segs[0].Index < len(arr) {
-			return oracleValues(arr[segs[0].Index], segs[1:])
-		}
-		return nil
-	}
-	var out []string
-	for _, e := range arr {
-		out = append(out, oracleValues(e, segs[1:])...)
-	}
-	return out
-}
-
 func oracleField(req FieldRequirement, doc any) bool {
-	vals := oracleValues(doc, req.Path)
+	vals := jpRefValues(doc, req.Path) // the reference walker of jsonpath_test.go
 	in := func() bool {
 		for _, v := range vals {
 			for _, w := range req.Values {
