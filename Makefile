@@ -62,7 +62,7 @@ e2e-deps:
 
 E2E_TIMEOUT ?= 30m
 E2E_RUN ?= .
-e2e: e2e-deps kube-binaries build-plugin build-binding-apiserver
+e2e: e2e-deps kube-binaries helm build-plugin build-binding-apiserver
 	E2E=1 E2E_PLUGIN_NEGATIVE=$${E2E_PLUGIN_NEGATIVE:-1} $(GO) test -count=1 -v -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' ./test/e2e/...
 
 # Interactive environment (Ctrl-C stops it): E2E_STORAGES="memgraph internal" make e2e-env
@@ -131,3 +131,19 @@ push-images:
 # in ~/.cache/memgraph: make helm && make test
 helm:
 	@hack/build-helm.sh >/dev/null
+
+# ---------------------------------------------------------- chart, OSC
+# make chart-package: _output/clusterpedia-memgraph-<chart version>.tgz, the chart
+#   plus Clusterpedia's PediaCluster and ClusterSyncResources CRDs taken from
+#   $(CLUSTERPEDIA_REPO) at package time (never committed; hack/chart-package.sh).
+# make osc-package: the Huawei Cloud OSC layout in _output/osc (package/, images/
+#   with mapping.yaml and one tarball per RELEASE_ARCHS arch, version-definition.yaml;
+#   hack/osc-package.sh). Tarballs need a docker engine and `make image
+#   VERSION=<memgraph version>`; without them it says so in one line and succeeds
+#   unless OSC_REQUIRE_IMAGES=1.
+.PHONY: chart-package osc-package
+chart-package: helm
+	@OUTPUT_DIR=$(CURDIR)/_output HELM="$$(hack/build-helm.sh 2>/dev/null)" hack/chart-package.sh >/dev/null
+
+osc-package: helm
+	@OUTPUT_DIR=$(CURDIR)/_output HELM="$$(hack/build-helm.sh 2>/dev/null)" RELEASE_ARCHS="$(RELEASE_ARCHS)" DOCKER="$(DOCKER)" hack/osc-package.sh

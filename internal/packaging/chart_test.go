@@ -84,6 +84,16 @@ var allFeatures = []string{
 	"--set", "extraArgs[0]=-v=3",
 	"--set", "priorityClassName=system-cluster-critical",
 	"--set", "global.imagePullSecrets[0].name=regcred",
+	"--set", "server.tls.secretName=memgraph-ext-tls",
+	"--set", "metrics.serviceMonitor.tlsConfig.insecureSkipVerify=true",
+	"--set", "extraEnv[0].name=GOMEMLIMIT",
+	"--set", "extraEnv[0].value=3GiB",
+	"--set", "podAnnotations.team=search",
+	"--set", "podLabels.tier=backend",
+	"--set", "service.annotations.svc=apiserver",
+	"--set", "extensionService.annotations.svc=extension",
+	"--set", "serviceAccount.annotations.iam=memgraph-role",
+	"--set", "apiService.caBundle=Q0E=",
 }
 
 type obj = map[string]any
@@ -212,11 +222,7 @@ func TestChartDefaults(t *testing.T) {
 			t.Errorf("args %q lack %s", args, want)
 		}
 	}
-	for probe, path := range map[string]string{"livenessProbe": "/healthz", "readinessProbe": "/readyz", "startupProbe": "/healthz"} {
-		if got := str(c, probe, "httpGet", "path"); got != path || str(c, probe, "httpGet", "port") != "http-memgraph" {
-			t.Errorf("%s = %s on %v, want %s on http-memgraph", probe, got, get(c, probe, "httpGet", "port"), path)
-		}
-	}
+	assertProbes(t, c, "HTTP")
 	if get(volume(t, docs, "data"), "emptyDir") == nil {
 		t.Errorf("without persistence the data volume must be an emptyDir: %v", volume(t, docs, "data"))
 	}
@@ -248,6 +254,16 @@ func TestChartDefaults(t *testing.T) {
 	}
 	if sa := str(mustDoc(t, docs, "Deployment/mg-clusterpedia-memgraph"), "spec", "template", "spec", "serviceAccountName"); sa != "mg-clusterpedia-memgraph" {
 		t.Errorf("serviceAccountName = %q", sa)
+	}
+}
+
+// assertProbes checks the three probes hit memgraph's health endpoints with scheme.
+func assertProbes(t *testing.T, c obj, scheme string) {
+	t.Helper()
+	for probe, path := range map[string]string{"livenessProbe": "/healthz", "readinessProbe": "/readyz", "startupProbe": "/healthz"} {
+		if got := str(c, probe, "httpGet", "path"); got != path || str(c, probe, "httpGet", "port") != "http-memgraph" || str(c, probe, "httpGet", "scheme") != scheme {
+			t.Errorf("%s = %v, want %s %s on http-memgraph", probe, get(c, probe, "httpGet"), scheme, path)
+		}
 	}
 }
 
@@ -359,6 +375,101 @@ func TestChartAllFeatures(t *testing.T) {
 	}
 	if str(mustDoc(t, docs, "Service/mg-clusterpedia-memgraph-extension"), "metadata", "labels", "app.kubernetes.io/part") != "extension" {
 		t.Error("extension Service lacks the label the ServiceMonitor selects")
+	}
+
+	// HTTPS on the extension port: memgraph serves the Secret's pair, probes and
+	// ServiceMonitor follow.
+	if cfg.Server.TLSCertFile != "/etc/memgraph/server-tls/tls.crt" || cfg.Server.TLSKeyFile != "/etc/memgraph/server-tls/tls.key" {
+		t.Errorf("server TLS config = %q %q", cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile)
+	}
+	if str(volume(t, docs, "server-tls"), "secret", "secretName") != "memgraph-ext-tls" {
+		t.Errorf("server-tls volume = %v", volume(t, docs, "server-tls"))
+	}
+	var tlsMounted bool
+	for _, m := range list(c, "volumeMounts") {
+		tlsMounted = tlsMounted || (str(m, "name") == "server-tls" && str(m, "mountPath")+"/tls.crt" == cfg.Server.TLSCertFile)
+	}
+	if !tlsMounted {
+		t.Errorf("server TLS files are not on the server-tls mount: %v", list(c, "volumeMounts"))
+	}
+	assertProbes(t, c, "HTTPS")
+	if str(ep, "scheme") != "https" || get(ep, "tlsConfig", "insecureSkipVerify") != true {
+		t.Errorf("ServiceMonitor endpoint with TLS = %v", ep)
+	}
+
+	// Pass-through metadata and the APIService CA.
+	var env []string
+	for _, e := range list(c, "env") {
+		env = append(env, str(e, "name")+"="+str(e, "value"))
+	}
+	if !strings.Contains(strings.Join(env, " "), "GOMEMLIMIT=3GiB") {
+		t.Errorf("env = %v", env)
+	}
+	tmpl := get(dep, "spec", "template", "metadata")
+	if str(tmpl, "annotations", "team") != "search" || str(tmpl, "annotations", "checksum/config") == "" || str(tmpl, "labels", "tier") != "backend" ||
+		str(tmpl, "labels", "app.kubernetes.io/name") != "clusterpedia-memgraph" {
+		t.Errorf("pod template metadata = %v", tmpl)
+	}
+	for key, want := range map[string]string{
+		"Service/mg-clusterpedia-memgraph":           "apiserver",
+		"Service/mg-clusterpedia-memgraph-extension": "extension",
+	} {
+		if got := str(mustDoc(t, docs, key), "metadata", "annotations", "svc"); got != want {
+			t.Errorf("%s annotation svc = %q, want %q", key, got, want)
+		}
+	}
+	if got := str(mustDoc(t, docs, "ServiceAccount/mg-clusterpedia-memgraph"), "metadata", "annotations", "iam"); got != "memgraph-role" {
+		t.Errorf("ServiceAccount annotation iam = %q", got)
+	}
+	as := mustDoc(t, docs, "APIService/v1beta1.clusterpedia.io")
+	if str(as, "spec", "caBundle") != "Q0E=" || get(as, "spec", "insecureSkipTLSVerify") != nil {
+		t.Errorf("APIService with caBundle = %v", get(as, "spec"))
+	}
+}
+
+// The annotations the Huawei Cloud OSC guide reads from Chart.yaml (accessg-osc
+// "服务内容说明"): source ISV for a partner chart, one of the guide's categories, the
+// image architectures osc-package ships, a maintainer; and the images annotation
+// names the image the chart deploys by default.
+func TestChartOSCMetadata(t *testing.T) {
+	var meta struct {
+		AppVersion  string              `yaml:"appVersion"`
+		Maintainers []map[string]string `yaml:"maintainers"`
+		Annotations map[string]string   `yaml:"annotations"`
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, filepath.Join(chartDir(t), "Chart.yaml"))), &meta); err != nil {
+		t.Fatal(err)
+	}
+	a := meta.Annotations
+	if a["source"] != "ISV" {
+		t.Errorf("annotation source = %q, want ISV", a["source"])
+	}
+	categories := []string{"AI/Machine Learning", "Application Runtime", "Big Data", "Database", "Monitoring", "Security",
+		"Streaming & Messaging", "Integration & Delivery", "Logging & Tracing", "Developer Tools", "Networking", "Others"}
+	found := false
+	for _, c := range categories {
+		found = found || a["categories"] == c
+	}
+	if !found {
+		t.Errorf("annotation categories = %q, want one of %q", a["categories"], categories)
+	}
+	var archs []string
+	for _, arch := range strings.Fields(makeVar(t, readFile(t, filepath.Join(repoRoot(t), "Makefile")), "RELEASE_ARCHS")) {
+		archs = append(archs, map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[arch])
+	}
+	if a["architecture"] != strings.Join(archs, ",") {
+		t.Errorf("annotation architecture = %q, want %q (the Makefile's RELEASE_ARCHS)", a["architecture"], strings.Join(archs, ","))
+	}
+	if len(meta.Maintainers) == 0 || meta.Maintainers[0]["name"] == "" {
+		t.Errorf("maintainers = %v: the OSC guide needs a maintainer or provider", meta.Maintainers)
+	}
+	var images []map[string]string
+	if err := yaml.Unmarshal([]byte(a["images"]), &images); err != nil {
+		t.Fatalf("annotation images: %v", err)
+	}
+	def := str(container(t, render(t)), "image")
+	if len(images) != 1 || images[0]["image"] != def {
+		t.Errorf("annotation images = %v, want the default image %s", images, def)
 	}
 }
 

@@ -56,3 +56,8 @@ app.kubernetes.io/component: binding-apiserver
 {{- define "memgraph.pvcName" -}}
 {{- default (printf "%s-data" (include "memgraph.fullname" .)) .Values.persistence.existingClaim }}
 {{- end }}
+
+{{/* HTTP or HTTPS: memgraph's extension port serves TLS when server.tls.secretName is set. */}}
+{{- define "memgraph.extensionScheme" -}}
+{{- if .Values.server.tls.secretName }}HTTPS{{ else }}HTTP{{ end -}}
+{{- end }}
