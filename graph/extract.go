@@ -15,7 +15,7 @@ import (
 type Object struct {
 	Group, Version, Kind string
 	Namespace, Name      string
-	Labels               map[string]string
+	Labels               Labels
 }
 
 // Extracted is what one object refers to. Owner references are not part of it: they come
@@ -561,7 +561,7 @@ var networkPolicyRule = rule{parse: func(src *Object, s *scanner, out *Extracted
 // --- EndpointSlice, Ingress, HPA ---
 
 var endpointSliceRule = rule{meta: func(src *Object, out *Extracted) {
-	out.add(RelEndpointSliceService, "", "Service", src.Namespace, src.Labels["kubernetes.io/service-name"])
+	out.add(RelEndpointSliceService, "", "Service", src.Namespace, src.Labels.Get("kubernetes.io/service-name"))
 }}
 
 var ingressRule = rule{parse: func(src *Object, s *scanner, out *Extracted) {

@@ -100,7 +100,7 @@ func TestExtractKinds(t *testing.T) {
 		{"service without selector", Object{Kind: "Service", Namespace: "ns"}, `{"spec":{"ports":[]}}`, nil, ""},
 		{"service empty selector", Object{Kind: "Service", Namespace: "ns"}, `{"spec":{"selector":{}}}`, nil, ""},
 		{"external name service", Object{Kind: "Service", Namespace: "ns"}, `{"spec":{"type":"ExternalName","selector":{"a":"b"}}}`, nil, ""},
-		{"endpointslice", Object{Group: "discovery.k8s.io", Kind: "EndpointSlice", Namespace: "ns", Labels: map[string]string{"kubernetes.io/service-name": "web"}}, `not even json`, []string{"endpointslice-service /Service ns/web"}, ""},
+		{"endpointslice", Object{Group: "discovery.k8s.io", Kind: "EndpointSlice", Namespace: "ns", Labels: LabelsFromMap(map[string]string{"kubernetes.io/service-name": "web"})}, `not even json`, []string{"endpointslice-service /Service ns/web"}, ""},
 		{"ingress v1", Object{Group: "networking.k8s.io", Kind: "Ingress", Namespace: "ns"},
 			`{"spec":{"ingressClassName":"nginx","defaultBackend":{"service":{"name":"default-be"}},"tls":[{"hosts":["a"],"secretName":"tls-a"},{"hosts":["b"]}],
 			"rules":[{"host":"a","http":{"paths":[{"path":"/","backend":{"service":{"name":"web","port":{"number":80}}}},{"path":"/r","backend":{"resource":{"kind":"Bucket","name":"b"}}}]}},{"host":"c"}]}}`,
@@ -158,10 +158,10 @@ func TestSelectorSemantics(t *testing.T) {
 	if s == nil {
 		t.Fatal("no selector")
 	}
-	if !s.Matches(map[string]string{"app": "web"}) || !s.Matches(map[string]string{"app": "web", "track": "stable"}) {
+	if !s.Matches(LabelsFromMap(map[string]string{"app": "web"})) || !s.Matches(LabelsFromMap(map[string]string{"app": "web", "track": "stable"})) {
 		t.Fatal("should match")
 	}
-	if s.Matches(map[string]string{"app": "web", "track": "canary"}) || s.Matches(map[string]string{"web": "app"}) {
+	if s.Matches(LabelsFromMap(map[string]string{"app": "web", "track": "canary"})) || s.Matches(LabelsFromMap(map[string]string{"web": "app"})) {
 		t.Fatal("should not match (keys and values are not interchangeable)")
 	}
 	if !reflect.DeepEqual(s.Equal, [][2]string{{"app", "web"}}) {

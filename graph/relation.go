@@ -223,8 +223,8 @@ type Selector struct {
 }
 
 // Matches reports whether the label set is selected.
-func (s *Selector) Matches(set map[string]string) bool {
-	return s.Selector.Matches(labels.Set(set))
+func (s *Selector) Matches(set Labels) bool {
+	return s.Selector.Matches(set)
 }
 
 // Node is a vertex of the relationship graph: metadata only, never an object body.

@@ -164,8 +164,8 @@ func runList(b *testing.B, s *index.Store, q *index.Query, wantItems bool) {
 // pickAppLabel returns a namespace of cluster-00 and an app label value used by pods there.
 func pickAppLabel(b *testing.B, recs []*index.Record) (cluster, ns, app string) {
 	for _, r := range recs {
-		if r.GVR == podsGVR && r.Cluster == "cluster-00" && r.Labels["app"] != "" {
-			return r.Cluster, r.Namespace, r.Labels["app"]
+		if r.GVR == podsGVR && r.Cluster == "cluster-00" && r.Labels.Get("app") != "" {
+			return r.Cluster, r.Namespace, r.Labels.Get("app")
 		}
 	}
 	b.Fatal("no labelled pod in the fleet")

@@ -135,7 +135,7 @@ func (p *plan) match(r *Record) bool {
 	if p.hasBefore && (r.Created.IsZero() || !r.Created.Before(p.before)) {
 		return false
 	}
-	if p.labels != nil && !p.labels.Matches(labels.Set(r.Labels)) {
+	if p.labels != nil && !p.labels.Matches(r.Labels) {
 		return false
 	}
 	for i := range p.fields {
@@ -396,20 +396,29 @@ func (v *View) clustersOf(p *plan) []string {
 	return v.Clusters()
 }
 
-// nameCandidates yields the records named in the query, from the (cluster, name) index.
+// nameCandidates yields the records named in the query when it names no namespace: for each
+// (cluster, GVR) pair that can match, an exact identity lookup per name in each namespace of
+// the pair (found by a skip scan, see View.namespaces).
 func (v *View) nameCandidates(p *plan) func(fn func(*Record) bool) {
 	return func(fn func(*Record) bool) {
-		for _, c := range v.clustersOf(p) {
-			for _, n := range sortedUnique(p.q.Names) {
-				it, err := v.txn.Get(TableRecords, IndexName, c, n)
-				if err != nil {
-					continue
-				}
-				for raw := it.Next(); raw != nil; raw = it.Next() {
-					if !fn(raw.(*Record)) {
-						return
+		names := sortedUnique(p.q.Names)
+		for _, pair := range v.pairs(p) {
+			stop := false
+			v.namespaces(pair.Cluster, pair.GVR, func(ns string) bool {
+				for _, n := range names {
+					r, err := v.Get(Key{Cluster: pair.Cluster, GVR: pair.GVR, Namespace: ns, Name: n})
+					if err != nil {
+						continue
+					}
+					if !fn(r) {
+						stop = true
+						return false
 					}
 				}
+				return true
+			})
+			if stop {
+				return
 			}
 		}
 	}
@@ -426,18 +435,7 @@ func (v *View) ownerCandidates(p *plan) func(fn func(*Record) bool) {
 				roots = append(roots, graph.NodeID{Cluster: c, UID: o.UID})
 				continue
 			}
-			it, err := v.txn.Get(TableRecords, IndexName, c, o.Name)
-			if err != nil {
-				continue
-			}
-			for raw := it.Next(); raw != nil; raw = it.Next() {
-				r := raw.(*Record)
-				if o.HasGR && (r.GVR.Group != o.Group || r.GVR.Resource != o.Resource) {
-					continue
-				}
-				if len(o.Namespaces) > 0 && r.Namespace != "" && !contains(o.Namespaces, r.Namespace) {
-					continue
-				}
+			for _, r := range v.ownersNamed(c, o) {
 				if r.UID != "" {
 					roots = append(roots, graph.NodeID{Cluster: c, UID: r.UID})
 				}
@@ -468,6 +466,36 @@ func (v *View) ownerCandidates(p *plan) func(fn func(*Record) bool) {
 			}
 		}
 	}
+}
+
+// ownersNamed returns the records of cluster named o.Name, of o's group-resource when it has
+// one, in o's namespaces when it names some (cluster-scoped owners match any): exact
+// identity lookups per (GVR, namespace); without namespaces, those of each GVR are found by a
+// skip scan.
+func (v *View) ownersNamed(cluster string, o *OwnerQuery) []*Record {
+	var out []*Record
+	for _, st := range v.Stats(cluster) {
+		if o.HasGR && (st.GVR.Group != o.Group || st.GVR.Resource != o.Resource) {
+			continue
+		}
+		try := func(ns string) bool {
+			if r, err := v.Get(Key{Cluster: cluster, GVR: st.GVR, Namespace: ns, Name: o.Name}); err == nil {
+				out = append(out, r)
+			}
+			return true
+		}
+		if len(o.Namespaces) == 0 {
+			v.namespaces(cluster, st.GVR, try)
+			continue
+		}
+		try("") // a cluster-scoped owner
+		for _, ns := range sortedUnique(o.Namespaces) {
+			if ns != "" {
+				try(ns)
+			}
+		}
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"k8s.io/apimachinery/pkg/labels"
 )
 
 // The model test checks the engine against an independent brute-force implementation of
@@ -485,7 +483,7 @@ func (m *model) expected(q *Query) ([]*Record, bool) {
 				continue
 			}
 		}
-		if q.Labels != nil && !q.Labels.Matches(labels.Set(r.Labels)) {
+		if q.Labels != nil && !q.Labels.Matches(r.Labels) {
 			continue
 		}
 		ok := true

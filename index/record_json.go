@@ -41,7 +41,7 @@ func RecordFromJSON(cluster string, gvr GVR, data []byte) (*Record, error) {
 		Name:            m.Metadata.Name,
 		UID:             m.Metadata.UID,
 		ResourceVersion: m.Metadata.ResourceVersion,
-		Labels:          m.Metadata.Labels,
+		Labels:          LabelsFromMap(m.Metadata.Labels),
 		Object:          data,
 	}
 	if m.Metadata.Name == "" {

@@ -2,6 +2,7 @@ package index
 
 import (
 	"bytes"
+	"errors"
 	"hash/maphash"
 	"slices"
 	"strings"
@@ -53,6 +54,18 @@ func (s *RelationStats) add(o *RelationStats, sign int64) {
 // Owner edges themselves are read from the records' ownerReferences and the owner index.
 type Relations struct {
 	stats atomic.Pointer[RelationStats]
+	// reg is the registry of the store the hook is attached to (New attaches it): targets
+	// are looked up by identity, which needs the store's compact ids.
+	reg *registry
+}
+
+// attach binds the hook to the registry of the store built with it; a hook serves one store.
+func (r *Relations) attach(reg *registry) error {
+	if r.reg != nil && r.reg != reg {
+		return errors.New("index.Relations is already attached to another store; create one per store")
+	}
+	r.reg = reg
+	return nil
 }
 
 // NewRelations returns the hook; pass it in Options.Hooks.
@@ -79,7 +92,7 @@ type graphRowIndexer struct{}
 var graphRowKey = []byte("graph\x00")
 
 func (graphRowIndexer) FromObject(any) (bool, []byte, error) { return true, graphRowKey, nil }
-func (graphRowIndexer) FromArgs(...any) ([]byte, error)       { return graphRowKey, nil }
+func (graphRowIndexer) FromArgs(...any) ([]byte, error)      { return graphRowKey, nil }
 
 // relRoot is the whole graph state of one snapshot; immutable once committed.
 type relRoot struct {
@@ -147,9 +160,9 @@ type relCluster struct {
 	glIdx pmap[bkey, *pset[struct{}]]
 	// selKeys lists, per namespace, the label keys glIdx indexes (only ever grows).
 	selKeys pmap[skey, []string]
-	sels  pmap[skey, *relSel]
-	selIdx   pmap[bkey, *pset[struct{}]]
-	stats    RelationStats
+	sels    pmap[skey, *relSel]
+	selIdx  pmap[bkey, *pset[struct{}]]
+	stats   RelationStats
 }
 
 // relSrc is one source object: its node and its own references (for a Pod: only the
@@ -181,7 +194,7 @@ type podGroup struct {
 	owner   *pedit
 	key     string
 	ns      string
-	labels  map[string]string
+	labels  graph.Labels
 	refs    []graph.Ref
 	owners  []string
 	members pmap[skey, *graph.Node]
@@ -199,7 +212,7 @@ type relSel struct {
 
 // Apply updates the graph for the transaction's changes.
 func (r *Relations) Apply(txn *memdb.Txn, changes []Change) error {
-	a := applier{txn: txn, e: &pedit{}}
+	a := applier{txn: txn, reg: r.reg, e: &pedit{}}
 	old := loadRelRoot(txn)
 	a.root = &relRoot{}
 	if old != nil {
@@ -232,6 +245,7 @@ type applier struct {
 	refBuf    []graph.Ref
 	keyBuf    []byte
 	txn       *memdb.Txn
+	reg       *registry
 	e         *pedit
 	root      *relRoot
 	copiedMap bool
@@ -489,25 +503,13 @@ func sameOwners(a, b []OwnerRef) bool {
 	return true
 }
 
-func sameLabels(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
-
 func (a *applier) update(old, nw *Record) {
 	if old.UID != nw.UID || kindOf(old) != kindOf(nw) || old.GVR != nw.GVR {
 		a.remove(old)
 		a.add(nw)
 		return
 	}
-	if sameBytes(old.Object, nw.Object) && sameOwners(old.Owners, nw.Owners) && sameLabels(old.Labels, nw.Labels) {
+	if sameBytes(old.Object, nw.Object) && sameOwners(old.Owners, nw.Owners) && old.Labels.Equal(nw.Labels) {
 		return // e.g. a recorded event: nothing the graph reads changed
 	}
 	if a.inert(old) && a.inert(nw) {
@@ -737,19 +739,13 @@ func sortStrings(s []string) {
 }
 
 // appendGroupKey appends the canonical key of (namespace, labels, references, owner UIDs).
-func appendGroupKey(b []byte, ns string, lbls map[string]string, refs []graph.Ref, owners []string) []byte {
-	var arr [16]string
-	keys := arr[:0]
-	for k := range lbls {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
+func appendGroupKey(b []byte, ns string, lbls graph.Labels, refs []graph.Ref, owners []string) []byte {
 	b = append(b, ns...)
 	b = append(b, 1)
-	for _, k := range keys {
-		b = append(b, k...)
+	for i := 0; i < len(lbls); i += 2 { // sorted by key
+		b = append(b, lbls[i]...)
 		b = append(b, '=')
-		b = append(b, lbls[k]...)
+		b = append(b, lbls[i+1]...)
 		b = append(b, 0)
 	}
 	b = append(b, 1)
@@ -896,7 +892,7 @@ func (a *applier) newGroup(c *relCluster, r *Record, st *podState) *podGroup {
 	c.nsGroups.set(a.e, nsk, set)
 	keys, _ := c.selKeys.get(nsk)
 	for _, k := range keys {
-		if v, ok := g.labels[k]; ok {
+		if v, ok := g.labels.Lookup(k); ok {
 			setAdd(a, &c.glIdx, bkey{ns: g.ns, k: k, v: v}, skey(g.key))
 		}
 	}
@@ -920,7 +916,7 @@ func (a *applier) newGroup(c *relCluster, r *Record, st *podState) *podGroup {
 	}
 	// A selector's bucket is one of its key=value requirements, whose key is in selKeys.
 	for _, k := range keys {
-		if v, ok := g.labels[k]; ok {
+		if v, ok := g.labels.Lookup(k); ok {
 			match(bkey{ns: g.ns, k: k, v: v})
 		}
 	}
@@ -958,7 +954,7 @@ func (a *applier) leaveGroup(c *relCluster, cluster, key string, member skey) {
 	setDel(a, &c.nsGroups, skey(g.ns), skey(key))
 	keys, _ := c.selKeys.get(skey(g.ns))
 	for _, k := range keys {
-		if v, ok := g.labels[k]; ok {
+		if v, ok := g.labels.Lookup(k); ok {
 			setDel(a, &c.glIdx, bkey{ns: g.ns, k: k, v: v}, skey(key))
 		}
 	}
@@ -1051,7 +1047,7 @@ func (a *applier) indexSelectorKeys(c *relCluster, ns string, sel *graph.Selecto
 			k := p[0]
 			groups.m.each(func(gk skey, _ struct{}) bool {
 				if g, ok := c.groups.get(gk); ok {
-					if v, ok := g.labels[k]; ok {
+					if v, ok := g.labels.Lookup(k); ok {
 						setAdd(a, &c.glIdx, bkey{ns: ns, k: k, v: v}, gk)
 					}
 				}
@@ -1115,18 +1111,8 @@ func setDel[K pkey](a *applier, m *pmap[K, *pset[struct{}]], k K, member skey) {
 // --- placeholders ---
 
 // targetExists reports whether a record answers to the target in the transaction.
-func targetExists(txn *memdb.Txn, cluster string, t tkey) bool {
-	it, err := txn.Get(TableRecords, IndexName, cluster, t.name)
-	if err != nil {
-		return false
-	}
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		r := raw.(*Record)
-		if r.Namespace == t.ns && r.GVR.Group == t.group && kindOf(r) == t.kind {
-			return true
-		}
-	}
-	return false
+func targetExists(txn *memdb.Txn, reg *registry, cluster string, t tkey) bool {
+	return findByKind(txn, reg, cluster, t) != nil
 }
 
 // settle recomputes the placeholder flag of every target and owner UID whose referrers
@@ -1142,7 +1128,7 @@ func (a *applier) settle() {
 		if !ok {
 			continue
 		}
-		ph := !targetExists(a.txn, ct.cluster, ct.t)
+		ph := !targetExists(a.txn, a.reg, ct.cluster, ct.t)
 		if ph == rv.ph {
 			continue
 		}

@@ -137,7 +137,7 @@ func adapterRecord(b *testing.B, cluster string, gvr index.GVR, u *unstructured.
 	r := &index.Record{Cluster: cluster, GVR: gvr, Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(),
 		UID: string(u.GetUID()), ResourceVersion: u.GetResourceVersion(), Object: data, Created: u.GetCreationTimestamp().Time}
 	if l := u.GetLabels(); len(l) > 0 {
-		r.Labels = l
+		r.Labels = index.LabelsFromMap(l)
 	}
 	for _, o := range u.GetOwnerReferences() {
 		r.Owners = append(r.Owners, index.OwnerRef{APIVersion: o.APIVersion, Kind: o.Kind, Name: o.Name, UID: string(o.UID),
@@ -360,4 +360,3 @@ func BenchmarkRelationsPodUpdate(b *testing.B) {
 		}
 	}
 }
-

@@ -882,7 +882,7 @@ func TestRelationsConcurrentReadersAndWriters(t *testing.T) {
 	svc := mustGet(t, v, c, gvrOf("Service"), ns, "web")
 	var pods []*index.Record
 	v.Scan(c, gvrOf("Pod"), func(r *index.Record) bool {
-		if r.Namespace == ns && r.Labels["app"] == "web" {
+		if r.Namespace == ns && r.Labels.Get("app") == "web" {
 			pods = append(pods, r)
 		}
 		return true
@@ -923,14 +923,14 @@ func TestRelationsConcurrentReadersAndWriters(t *testing.T) {
 	for round := 0; round < 40; round++ {
 		for _, p := range pods {
 			cp := *p
-			lbls := map[string]string{}
-			for k, v := range p.Labels {
-				lbls[k] = v
+			lbls := p.Labels.Map()
+			if lbls == nil {
+				lbls = map[string]string{}
 			}
 			if round%2 == 0 {
 				lbls["app"] = "moved"
 			}
-			cp.Labels = lbls
+			cp.Labels = index.LabelsFromMap(lbls)
 			cp.Object = append([]byte(nil), p.Object...)
 			if err := s.Update(&cp); err != nil {
 				t.Fatal(err)

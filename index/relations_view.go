@@ -78,17 +78,7 @@ func (s *relView) record(n *graph.Node) *Record {
 }
 
 func (s *relView) findTarget(cluster string, t tkey) *Record {
-	it, err := s.v.txn.Get(TableRecords, IndexName, cluster, t.name)
-	if err != nil {
-		return nil
-	}
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		r := raw.(*Record)
-		if r.Namespace == t.ns && r.GVR.Group == t.group && kindOf(r) == t.kind {
-			return r
-		}
-	}
-	return nil
+	return findByKind(s.v.txn, s.v.reg, cluster, t)
 }
 
 // resolve returns the node a name reference points at: the stored object, an external

@@ -948,7 +948,7 @@ func TestRecordFromJSON(t *testing.T) {
 		owners: []OwnerRef{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "rs", UID: "r1", Controller: true}, {Kind: "X", Name: "x", UID: "r2"}},
 	}.record(t)
 	want := &Record{Cluster: "c1", GVR: gvrPods, Kind: "Pod", Namespace: "ns", Name: "a", UID: "u", ResourceVersion: "7",
-		Created: sec(3), Labels: map[string]string{"app": "x"},
+		Created: sec(3), Labels: LabelsFromMap(map[string]string{"app": "x"}),
 		Owners: []OwnerRef{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "rs", UID: "r1", Controller: true}, {Kind: "X", Name: "x", UID: "r2"}},
 		Object: r.Object}
 	if !reflect.DeepEqual(r, want) {

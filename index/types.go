@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/clusterpedia-memgraph/memgraph/graph"
 )
 
 // GVR identifies a stored resource type: Clusterpedia's *storage* group/version/resource.
@@ -56,8 +58,9 @@ type Record struct {
 	ResourceVersion string
 	// Created is metadata.creationTimestamp (second precision, UTC); zero when absent.
 	Created time.Time
-	Labels  map[string]string
-	Owners  []OwnerRef
+	// Labels are metadata.labels, sorted by key (build them with LabelsFromMap).
+	Labels Labels
+	Owners []OwnerRef
 	// Object is the object's JSON, stored verbatim (it carries Clusterpedia's
 	// shadow.clusterpedia.io/cluster-name annotation already).
 	Object []byte
@@ -69,6 +72,12 @@ type Record struct {
 	// cid and gid are the store's compact ids of Cluster and GVR (set on write).
 	cid, gid uint16
 }
+
+// Labels is a compact label set sorted by key; it implements labels.Labels.
+type Labels = graph.Labels
+
+// LabelsFromMap returns the label set m holds.
+func LabelsFromMap(m map[string]string) Labels { return graph.LabelsFromMap(m) }
 
 // Key is the identity of a stored object: unique within the store.
 type Key struct {

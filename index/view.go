@@ -34,6 +34,58 @@ func (v *View) Get(k Key) (*Record, error) {
 	return raw.(*Record), nil
 }
 
+// findByKind returns the record of cluster answering to a reference by (group, kind,
+// namespace, name): one exact identity lookup per stored GVR of that kind, the lowest GVR id
+// first when a kind is stored at several versions.
+func findByKind(txn *memdb.Txn, reg *registry, cluster string, t tkey) *Record {
+	if reg == nil || strings.IndexByte(t.ns, 0) >= 0 || strings.IndexByte(t.name, 0) >= 0 {
+		return nil
+	}
+	c := reg.cluster(cluster)
+	if c == unknownID {
+		return nil
+	}
+	for _, g := range reg.gvrsOfKind(t.group, t.kind) {
+		raw, err := txn.First(TableRecords, IndexID, rawKey(idKey(c, g.id, t.ns, t.name)))
+		if err == nil && raw != nil {
+			return raw.(*Record)
+		}
+	}
+	return nil
+}
+
+// namespaces calls fn with each namespace holding objects of (cluster, gvr), in order, until
+// fn returns false: a skip scan of the identity index, two tree descents per namespace
+// whatever the number of objects in it. Cluster-scoped resources yield "".
+func (v *View) namespaces(cluster string, gvr GVR, fn func(ns string) bool) {
+	c, g := v.reg.cluster(cluster), v.reg.gvr(gvr)
+	if c == unknownID || g == unknownID {
+		return
+	}
+	prefix := appendID(appendID(make([]byte, 0, 4), c), g)
+	seek := append([]byte(nil), prefix...)
+	for {
+		it, err := v.txn.LowerBound(TableRecords, IndexID, rawKey(seek))
+		if err != nil {
+			return
+		}
+		raw := it.Next()
+		if raw == nil {
+			return
+		}
+		r := raw.(*Record)
+		if r.cid != c || r.gid != g {
+			return
+		}
+		if !fn(r.Namespace) {
+			return
+		}
+		// Every key of namespace ns is prefix+ns+"\x00"+...; prefix+ns+"\x01" sorts after all of
+		// them and before the next namespace (namespaces hold no NUL byte).
+		seek = append(append(append(seek[:0], prefix...), r.Namespace...), 1)
+	}
+}
+
 // ByUID returns every record of cluster with that UID (one per stored version).
 func (v *View) ByUID(cluster, uid string) []*Record {
 	it, err := v.txn.Get(TableRecords, IndexUID, cluster, uid)

@@ -82,10 +82,10 @@ func (e *encoder) record(r *index.Record) {
 		e.varint(r.Created.Unix())
 		e.uvarint(uint64(r.Created.Nanosecond()))
 	}
-	e.uvarint(uint64(len(r.Labels)))
-	for k, v := range r.Labels {
-		e.str(k)
-		e.str(v)
+	e.uvarint(uint64(r.Labels.Len()))
+	for i := 0; i+1 < len(r.Labels); i += 2 { // sorted by key
+		e.str(r.Labels[i])
+		e.str(r.Labels[i+1])
 	}
 	e.uvarint(uint64(len(r.Owners)))
 	for i := range r.Owners {
@@ -250,11 +250,24 @@ func (d *decoder) record() *index.Record {
 		d.fail("bad time flag")
 	}
 	if n := d.count(2); n > 0 {
-		r.Labels = make(map[string]string, n)
+		l := make(index.Labels, 0, 2*n)
+		sorted := true
 		for i := 0; i < n && d.err == nil; i++ {
 			k := d.istr()
-			r.Labels[k] = d.istr()
+			if i > 0 && k <= l[len(l)-2] {
+				sorted = false
+			}
+			l = append(l, k, d.istr())
 		}
+		if !sorted {
+			// Written from a map before labels were stored sorted: same pairs, any order.
+			m := make(map[string]string, n)
+			for i := 0; i+1 < len(l); i += 2 {
+				m[l[i]] = l[i+1]
+			}
+			l = index.LabelsFromMap(m)
+		}
+		r.Labels = l
 	}
 	if n := d.count(5); n > 0 {
 		r.Owners = make([]index.OwnerRef, n)

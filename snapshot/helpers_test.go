@@ -148,7 +148,7 @@ func canon(r *index.Record) canonRecord {
 		Created: r.Created.UTC().Format(time.RFC3339Nano),
 	}
 	if len(r.Labels) > 0 {
-		c.Labels = r.Labels
+		c.Labels = r.Labels.Map()
 	}
 	if len(r.Owners) > 0 {
 		c.Owners = r.Owners

@@ -68,12 +68,7 @@ func (s *resourceStorage) record(cluster string, obj runtime.Object, kind string
 	if ts := m.GetCreationTimestamp(); !ts.IsZero() {
 		r.Created = ts.Time.UTC().Truncate(time.Second)
 	}
-	if l := m.GetLabels(); len(l) > 0 {
-		r.Labels = make(map[string]string, len(l))
-		for k, v := range l {
-			r.Labels[k] = v
-		}
-	}
+	r.Labels = index.LabelsFromMap(m.GetLabels())
 	if refs := m.GetOwnerReferences(); len(refs) > 0 {
 		r.Owners = make([]index.OwnerRef, len(refs))
 		for i, o := range refs {

@@ -147,7 +147,7 @@ func TestCreateUpdateDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Kind != "Deployment" || rec.UID != "u1" || rec.ResourceVersion != "10" || rec.Labels["app"] != "a" ||
+	if rec.Kind != "Deployment" || rec.UID != "u1" || rec.ResourceVersion != "10" || rec.Labels.Get("app") != "a" ||
 		rec.Created.Format("2006-01-02T15:04:05Z07:00") != "2024-01-01T00:00:00Z" {
 		t.Fatalf("record %+v", rec)
 	}

@@ -282,7 +282,7 @@ func TestRecords(t *testing.T) {
 			if len(r.UID) != 36 || r.UID[14] != '4' || strings.Count(r.UID, "-") != 4 {
 				t.Errorf("%s: uid %q is not uuid-shaped", where, r.UID)
 			}
-			if !reflect.DeepEqual(r.Labels, strMap(obj(d, "metadata", "labels"))) {
+			if !reflect.DeepEqual(r.Labels.Map(), strMap(obj(d, "metadata", "labels"))) {
 				t.Errorf("%s: labels %v", where, r.Labels)
 			}
 			refs := arr(d, "metadata", "ownerReferences")
