@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestNamespacesSkipScan: the namespaces of one (cluster, GVR) are found by seeking past
@@ -128,5 +129,29 @@ func TestRelationsServeOneStore(t *testing.T) {
 	newStore(t, Options{Hooks: []TxnHook{rel}})
 	if _, err := New(Options{Hooks: []TxnHook{rel}}); err == nil || !strings.Contains(err.Error(), "already attached") {
 		t.Fatalf("second store with the same hook: %v", err)
+	}
+}
+
+// TestLabelsNotWrittenInPlace: interning label keys never writes into the caller's slice,
+// which may be shared with a stored record that readers use concurrently.
+func TestLabelsNotWrittenInPlace(t *testing.T) {
+	s := newStore(t, Options{})
+	first := rec("c1", gvrPods, "ns", "a", "ua", "1")
+	first.Labels = Labels{string([]byte("app")), "web"}
+	mustCreate(t, s, first) // "app" is interned now
+	shared := Labels{string([]byte("app")), "api"}
+	orig := unsafe.StringData(shared[0])
+	second := rec("c1", gvrPods, "ns", "b", "ub", "1")
+	second.Labels = shared
+	mustCreate(t, s, second)
+	if unsafe.StringData(shared[0]) != orig {
+		t.Fatal("the store wrote an interned key into the caller's label slice")
+	}
+	got, err := s.Get(second.Key())
+	if err != nil || got.Labels.Get("app") != "api" {
+		t.Fatalf("stored labels %v, %v", got, err)
+	}
+	if unsafe.StringData(got.Labels[0]) != unsafe.StringData(first.Labels[0]) {
+		t.Error("the stored key is not the interned one")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	memdb "github.com/hashicorp/go-memdb"
 )
@@ -89,6 +90,11 @@ type Store struct {
 	closed   bool
 	interned map[string]string
 	reg      *registry
+
+	// pending holds single-object writes waiting for the write lock (group commit, see
+	// single); guarded by pendingMu.
+	pendingMu sync.Mutex
+	pending   []*groupedWrite
 
 	// read is a read transaction on the latest commit, replaced after every commit. A memdb
 	// read transaction is immutable, so every reader shares it: a View or Get costs no
@@ -195,7 +201,7 @@ func (s *Store) Upsert(r *Record) error { return s.one(Mutation{Op: OpUpsert, Re
 
 // Delete removes the object with key k; it reports whether something was removed.
 func (s *Store) Delete(k Key) (bool, error) {
-	ch, err := s.apply([]Mutation{{Op: OpDelete, Key: k}}, true)
+	ch, err := s.single(Mutation{Op: OpDelete, Key: k})
 	return len(ch) > 0, err
 }
 
@@ -234,13 +240,126 @@ func (s *Store) Apply(muts []Mutation) error {
 }
 
 func (s *Store) one(m Mutation) error {
-	_, err := s.apply([]Mutation{m}, true)
+	_, err := s.single(m)
 	return err
+}
+
+// groupedWrite is one single-object write (Create, Update, Upsert or Delete) queued for
+// group commit, and its outcome.
+type groupedWrite struct {
+	m       Mutation
+	changes []Change
+	err     error
+}
+
+// maxGroup bounds the writes committed in one group transaction.
+const maxGroup = 256
+
+// single runs one single-object write with group commit: the write is queued, then the
+// caller takes the write lock and commits everything queued by then — its own write, or
+// nothing when an earlier lock holder already committed it — in one transaction. With one
+// writer this is exactly one transaction per write; with several concurrent writers (one
+// Clusterpedia resource synchro per cluster and resource type) they share transactions:
+// go-memdb copies every index path and allocates its bookkeeping once per transaction, so
+// sharing it is most of the cost of a write (BenchmarkIngestConcurrentWriters).
+//
+// Each write keeps its own outcome: a typed exists / not-found or validation error fails
+// only that write, before it changed anything; the others commit. Observers see the group
+// as one commit, in queue order.
+func (s *Store) single(m Mutation) ([]Change, error) {
+	req := &groupedWrite{m: m}
+	s.pendingMu.Lock()
+	s.pending = append(s.pending, req)
+	s.pendingMu.Unlock()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		s.pendingMu.Lock()
+		batch := s.pending
+		if len(batch) > maxGroup {
+			batch = batch[:maxGroup:maxGroup]
+			s.pending = s.pending[maxGroup:]
+		} else {
+			s.pending = nil
+		}
+		s.pendingMu.Unlock()
+		if len(batch) == 0 {
+			break
+		}
+		s.commitGroup(batch)
+	}
+	return req.changes, req.err
+}
+
+// commitGroup commits batch in one transaction (s.mu held). A failure that is not a
+// write's own precondition — which nothing here expects — aborts the group and commits
+// every write alone instead, so each still gets exactly its own outcome.
+func (s *Store) commitGroup(batch []*groupedWrite) {
+	if s.closed {
+		for _, r := range batch {
+			r.err = ErrClosed
+		}
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].changes, batch[0].err = s.applyLocked([]Mutation{batch[0].m}, true)
+		return
+	}
+	alone := func() {
+		for _, r := range batch {
+			r.changes, r.err = s.applyLocked([]Mutation{r.m}, true)
+		}
+	}
+	txn := s.db.Txn(true)
+	w := writer{s: s, txn: txn, now: s.opts.Now().UTC(), stats: map[statsKey]*resourceStats{}}
+	spans := make([][2]int, len(batch))
+	for i, r := range batch {
+		start := len(w.changes)
+		switch m := &r.m; m.Op {
+		case OpCreate, OpUpdate, OpUpsert:
+			old, kind, err := w.prepare(m)
+			if err != nil {
+				r.err = err // nothing written
+				continue
+			}
+			if err := w.put(m.Record, old, kind); err != nil {
+				txn.Abort()
+				alone()
+				return
+			}
+		default:
+			if err := w.apply(m); err != nil {
+				txn.Abort()
+				alone()
+				return
+			}
+		}
+		spans[i] = [2]int{start, len(w.changes)}
+	}
+	if err := w.finish(); err != nil {
+		txn.Abort()
+		alone()
+		return
+	}
+	txn.Commit()
+	s.read.Store(s.db.Txn(false))
+	s.notify(w.changes)
+	for i, r := range batch {
+		if r.err == nil && spans[i][1] > spans[i][0] {
+			r.changes = w.changes[spans[i][0]:spans[i][1]:spans[i][1]]
+		}
+	}
 }
 
 func (s *Store) apply(muts []Mutation, notify bool) ([]Change, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.applyLocked(muts, notify)
+}
+
+// applyLocked runs muts in one transaction (s.mu held).
+func (s *Store) applyLocked(muts []Mutation, notify bool) ([]Change, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
@@ -252,22 +371,25 @@ func (s *Store) apply(muts []Mutation, notify bool) ([]Change, error) {
 			return nil, err
 		}
 	}
-	if err := w.flushStats(); err != nil {
+	if err := w.finish(); err != nil {
 		return nil, err
-	}
-	for _, h := range s.opts.Hooks {
-		if err := h.Apply(txn, w.changes); err != nil {
-			return nil, err
-		}
 	}
 	txn.Commit()
 	s.read.Store(s.db.Txn(false))
-	if notify && len(w.changes) > 0 {
-		for _, o := range s.opts.Observers {
-			o.Observe(w.changes)
-		}
+	if notify {
+		s.notify(w.changes)
 	}
 	return w.changes, nil
+}
+
+// notify hands a commit's changes to the observers (s.mu held).
+func (s *Store) notify(changes []Change) {
+	if len(changes) == 0 {
+		return
+	}
+	for _, o := range s.opts.Observers {
+		o.Observe(changes)
+	}
 }
 
 func (s *Store) intern(v string) string {
@@ -313,6 +435,19 @@ func (w *writer) statsFor(cluster string, gvr GVR) (*resourceStats, error) {
 	return st, nil
 }
 
+// finish writes the transaction's stats rows and runs the hooks over its changes.
+func (w *writer) finish() error {
+	if err := w.flushStats(); err != nil {
+		return err
+	}
+	for _, h := range w.s.opts.Hooks {
+		if err := h.Apply(w.txn, w.changes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (w *writer) flushStats() error {
 	for _, st := range w.stats {
 		if st.Count <= 0 {
@@ -352,11 +487,23 @@ func (w *writer) normalize(r *Record) error {
 		if len(l)%2 != 0 {
 			return fmt.Errorf("labels: odd number of strings (keys and values alternate)")
 		}
+		// Keys are interned into a copy: the caller's slice may be shared with a stored
+		// record (an update built from a copy of one) that readers use concurrently.
+		var interned Labels
 		for i := 0; i < len(l); i += 2 {
 			if i > 0 && l[i] <= l[i-2] {
 				return fmt.Errorf("labels: keys not sorted or not unique at %q (build them with LabelsFromMap)", l[i])
 			}
-			l[i] = s.intern(l[i])
+			k := s.intern(l[i])
+			if interned == nil && unsafe.StringData(k) != unsafe.StringData(l[i]) {
+				interned = append(make(Labels, 0, len(l)), l...)
+			}
+			if interned != nil {
+				interned[i] = k
+			}
+		}
+		if interned != nil {
+			r.Labels = interned
 		}
 	}
 	for _, p := range []string{r.Namespace, r.Name} {
@@ -403,33 +550,43 @@ func (w *writer) remove(old *Record) error {
 	return nil
 }
 
+// prepare validates a Create, Update or Upsert against the transaction's state without
+// writing anything: the stored record it replaces (nil for none) and the change kind.
+func (w *writer) prepare(m *Mutation) (*Record, ChangeKind, error) {
+	r := m.Record
+	if err := w.normalize(r); err != nil {
+		return nil, 0, err
+	}
+	old, err := w.lookup(r.Key())
+	if err != nil {
+		return nil, 0, err
+	}
+	switch {
+	case m.Op == OpCreate && old != nil:
+		return nil, 0, &KeyError{Err: ErrExists, Key: r.Key()}
+	case m.Op == OpUpdate && old == nil:
+		return nil, 0, &KeyError{Err: ErrNotFound, Key: r.Key()}
+	}
+	kind := ChangeCreate
+	if old != nil {
+		kind = ChangeUpdate
+		// Recorded events survive updates of the object (as in internalstorage), but only
+		// while it is the same object (a recreated object has a new UID).
+		if r.Events == nil && old.UID == r.UID {
+			r.Events = old.Events
+		}
+	}
+	return old, kind, nil
+}
+
 func (w *writer) apply(m *Mutation) error {
 	switch m.Op {
 	case OpCreate, OpUpdate, OpUpsert:
-		r := m.Record
-		if err := w.normalize(r); err != nil {
-			return err
-		}
-		old, err := w.lookup(r.Key())
+		old, kind, err := w.prepare(m)
 		if err != nil {
 			return err
 		}
-		switch {
-		case m.Op == OpCreate && old != nil:
-			return &KeyError{Err: ErrExists, Key: r.Key()}
-		case m.Op == OpUpdate && old == nil:
-			return &KeyError{Err: ErrNotFound, Key: r.Key()}
-		}
-		kind := ChangeCreate
-		if old != nil {
-			kind = ChangeUpdate
-			// Recorded events survive updates of the object (as in internalstorage), but
-			// only while it is the same object (a recreated object has a new UID).
-			if r.Events == nil && old.UID == r.UID {
-				r.Events = old.Events
-			}
-		}
-		return w.put(r, old, kind)
+		return w.put(m.Record, old, kind)
 	case OpDelete:
 		old, err := w.lookup(m.Key)
 		if err != nil || old == nil {
