@@ -57,7 +57,10 @@ func TestGroupCommit(t *testing.T) {
 		{"update missing", func() error { return s.Update(rec("c1", gvrPods, "ns", "missing", "uy", "1")) }, ErrNotFound},
 		{"update existing", func() error { return s.Update(rec("c1", gvrPods, "ns", "existing", "u0", "2")) }, nil},
 		{"upsert", func() error { return s.Upsert(rec("c2", gvrDeploy, "ns", "d", "u2", "1")) }, nil},
-		{"delete", func() error { _, err := s.Delete(Key{Cluster: "c1", GVR: gvrPods, Namespace: "ns", Name: "doomed"}); return err }, nil},
+		{"delete", func() error {
+			_, err := s.Delete(Key{Cluster: "c1", GVR: gvrPods, Namespace: "ns", Name: "doomed"})
+			return err
+		}, nil},
 		{"invalid", func() error { return s.Create(&Record{Cluster: "c1", GVR: gvrPods, Name: ""}) }, errors.New("record needs")},
 	}
 	for i := 0; i < 20; i++ {
