@@ -26,9 +26,10 @@ import (
 	"github.com/clusterpedia-memgraph/memgraph/index"
 )
 
-// Server is memgraph's own HTTP port: the relationship graph API, /metrics, /healthz and
-// /readyz. It serves its own chi router — never http.DefaultServeMux, which other
-// packages of the host process register debug handlers on.
+// Server is memgraph's own HTTP port: the relationship graph API, /metrics, /healthz,
+// /readyz, and the handlers other components mount with Handle. It serves its own chi
+// router — never http.DefaultServeMux, which other packages of the host process register
+// debug handlers on.
 type Server struct {
 	cfg   config.Server
 	graph config.Graph
@@ -40,6 +41,8 @@ type Server struct {
 	hasToken bool
 	tls      *tls.Config
 	handler  http.Handler
+	authed   chi.Router      // the authenticated route group (Handle adds to it)
+	patterns map[string]bool // every route pattern served
 
 	mu      sync.Mutex
 	srv     *http.Server
@@ -123,6 +126,35 @@ func New(cfg config.Server, g config.Graph, store *index.Store, m *Metrics, read
 
 // Handler is the server's router (for in-process use; Start serves it).
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// Handle serves h at pattern for GET and HEAD behind the same middleware as the built-in
+// API: panic recovery, request instrumentation (counted under pattern), the request size
+// and time limits, and authentication (bearer token; client certificates are checked by
+// TLS). pattern is a chi route pattern: it starts with "/", and "{name}" matches one path
+// segment. Call Handle before Start; a pattern that is already served is an error.
+func (s *Server) Handle(pattern string, h http.Handler) (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.srv != nil:
+		return fmt.Errorf("api: Handle(%q): the server is already started", pattern)
+	case h == nil:
+		return fmt.Errorf("api: Handle(%q): nil handler", pattern)
+	case !strings.HasPrefix(pattern, "/"):
+		return fmt.Errorf("api: Handle(%q): a pattern starts with \"/\"", pattern)
+	case s.patterns[pattern]:
+		return fmt.Errorf("api: Handle(%q): the pattern is already served", pattern)
+	}
+	defer func() {
+		// chi panics on malformed patterns ("{" without "}", a duplicate parameter name, ...).
+		if v := recover(); v != nil {
+			err = fmt.Errorf("api: Handle(%q): %v", pattern, v)
+		}
+	}()
+	s.authed.Method(http.MethodGet, pattern, h)
+	s.patterns[pattern] = true
+	return nil
+}
 
 // Start binds the listen address now — returning the bind error — and serves in the
 // background until Shutdown.
@@ -222,7 +254,12 @@ func (s *Server) routes() http.Handler {
 		r.Get("/api/v1/graph", s.graphHandler)
 		r.Get("/api/v1/owners/ancestors", s.ancestors)
 		r.Get("/api/v1/owners/descendants", s.descendants)
+		s.authed = r
 	})
+	s.patterns = map[string]bool{}
+	for _, rt := range r.Routes() {
+		s.patterns[rt.Pattern] = true
+	}
 	return r
 }
 

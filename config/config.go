@@ -11,6 +11,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -22,6 +24,8 @@ type Config struct {
 	Persistence Persistence `yaml:"persistence"`
 	Server      Server      `yaml:"server"`
 	Graph       Graph       `yaml:"graph"`
+	// KubeStateMetrics serves kube-state-metrics for every member cluster.
+	KubeStateMetrics KubeStateMetrics `yaml:"kubeStateMetrics"`
 }
 
 // Persistence configures badger snapshots and the write-behind log.
@@ -77,6 +81,46 @@ type Graph struct {
 	MaxDepth int `yaml:"maxDepth"`
 	// MaxNodes in one answer; bigger answers are cut and flagged truncated. Default 5000.
 	MaxNodes int `yaml:"maxNodes"`
+}
+
+// KubeStateMetrics configures the multi-cluster kube-state-metrics endpoints on the
+// extension port (kube-state-metrics v2.13.0 series of every member cluster, with a
+// "cluster" label). The list keys follow kube-state-metrics' flags of the same names.
+type KubeStateMetrics struct {
+	// Enabled serves the endpoints (needs server.enabled). Default false.
+	Enabled bool `yaml:"enabled"`
+	// Resources to produce metrics for, out of KubeStateMetricsResources. Default: all.
+	Resources []string `yaml:"resources"`
+	// Clusters limits the metrics to these member clusters; ClustersDenylist excludes
+	// clusters. At most one of the two. Default: every cluster.
+	Clusters         []string `yaml:"clusters"`
+	ClustersDenylist []string `yaml:"clustersDenylist"`
+	// Namespaces limits namespaced objects to these namespaces; NamespacesDenylist excludes
+	// namespaces (--namespaces / --namespaces-denylist). At most one of the two.
+	// Cluster-scoped objects are not affected.
+	Namespaces         []string `yaml:"namespaces"`
+	NamespacesDenylist []string `yaml:"namespacesDenylist"`
+	// MetricAllowlist / MetricDenylist: metric family names or regular expressions
+	// (unanchored, as --metric-allowlist / --metric-denylist). At most one of the two.
+	MetricAllowlist []string `yaml:"metricAllowlist"`
+	MetricDenylist  []string `yaml:"metricDenylist"`
+	// MetricOptInList enables opt-in families (--metric-opt-in-list).
+	MetricOptInList []string `yaml:"metricOptInList"`
+	// MetricLabelsAllowlist: resource ("pods", or "*" for all) → Kubernetes label names
+	// (or "*") exposed by the kube_<kind>_labels families (--metric-labels-allowlist).
+	MetricLabelsAllowlist map[string][]string `yaml:"metricLabelsAllowlist"`
+	// MetricAnnotationsAllowlist: the same for annotations (--metric-annotations-allowlist).
+	MetricAnnotationsAllowlist map[string][]string `yaml:"metricAnnotationsAllowlist"`
+	// MaxPendingObjects bounds the objects waiting for their metrics to be rendered; when
+	// it is reached, writes wait. Default 262144.
+	MaxPendingObjects int `yaml:"maxPendingObjects"`
+}
+
+// KubeStateMetricsResources are the resources kube-state-metrics is served for (the ones
+// Clusterpedia v0.9.1's kube-state-metrics covers).
+var KubeStateMetricsResources = []string{
+	"cronjobs", "daemonsets", "deployments", "ingressclasses", "ingresses", "jobs", "namespaces",
+	"nodes", "pods", "replicasets", "secrets", "services", "statefulsets",
 }
 
 // Duration is a time.Duration written as a Go duration string ("500ms", "10m").
@@ -139,6 +183,13 @@ func (c *Config) applyDefaults() {
 	}
 	if g.MaxNodes == 0 {
 		g.MaxNodes = 5000
+	}
+	k := &c.KubeStateMetrics
+	if len(k.Resources) == 0 {
+		k.Resources = append([]string(nil), KubeStateMetricsResources...)
+	}
+	if k.MaxPendingObjects == 0 {
+		k.MaxPendingObjects = 1 << 18
 	}
 }
 
@@ -224,6 +275,87 @@ func (c *Config) Validate() error {
 	}
 	if g.MaxNodes < 1 {
 		return fmt.Errorf("graph.maxNodes: must be at least 1 (got %d)", g.MaxNodes)
+	}
+	return c.validateKubeStateMetrics()
+}
+
+func (c *Config) validateKubeStateMetrics() error {
+	k := c.KubeStateMetrics
+	const p = "kubeStateMetrics."
+	if k.Enabled && !c.ServerEnabled() {
+		return errors.New(p + "enabled: the metrics are served on memgraph's HTTP port; set server.enabled: true")
+	}
+	known := map[string]bool{}
+	for _, r := range KubeStateMetricsResources {
+		known[r] = true
+	}
+	supported := strings.Join(KubeStateMetricsResources, ", ")
+	seen := map[string]bool{}
+	for i, r := range k.Resources {
+		if !known[r] {
+			return fmt.Errorf("%sresources[%d]: %q is not one of %s", p, i, r, supported)
+		}
+		if seen[r] {
+			return fmt.Errorf("%sresources[%d]: %q is listed twice", p, i, r)
+		}
+		seen[r] = true
+	}
+	for _, l := range []struct {
+		key  string
+		vals []string
+	}{{"clusters", k.Clusters}, {"clustersDenylist", k.ClustersDenylist},
+		{"namespaces", k.Namespaces}, {"namespacesDenylist", k.NamespacesDenylist},
+		{"metricOptInList", k.MetricOptInList}} {
+		for i, v := range l.vals {
+			if strings.TrimSpace(v) == "" {
+				return fmt.Errorf("%s%s[%d]: empty name", p, l.key, i)
+			}
+		}
+	}
+	if len(k.Clusters) > 0 && len(k.ClustersDenylist) > 0 {
+		return errors.New(p + "clusters and " + p + "clustersDenylist: set at most one")
+	}
+	if len(k.Namespaces) > 0 && len(k.NamespacesDenylist) > 0 {
+		return errors.New(p + "namespaces and " + p + "namespacesDenylist: set at most one")
+	}
+	if len(k.MetricAllowlist) > 0 && len(k.MetricDenylist) > 0 {
+		return errors.New(p + "metricAllowlist and " + p + "metricDenylist: set at most one")
+	}
+	for _, l := range []struct {
+		key  string
+		vals []string
+	}{{"metricAllowlist", k.MetricAllowlist}, {"metricDenylist", k.MetricDenylist}} {
+		for i, v := range l.vals {
+			if v == "" {
+				return fmt.Errorf("%s%s[%d]: empty pattern", p, l.key, i)
+			}
+			if _, err := regexp.Compile(v); err != nil {
+				return fmt.Errorf("%s%s[%d]: %q is not a regular expression: %v", p, l.key, i, v, err)
+			}
+		}
+	}
+	for _, l := range []struct {
+		key string
+		m   map[string][]string
+	}{{"metricLabelsAllowlist", k.MetricLabelsAllowlist}, {"metricAnnotationsAllowlist", k.MetricAnnotationsAllowlist}} {
+		resources := make([]string, 0, len(l.m))
+		for r := range l.m {
+			resources = append(resources, r)
+		}
+		sort.Strings(resources)
+		for _, r := range resources {
+			if r != "*" && !known[r] {
+				return fmt.Errorf("%s%s: resource %q is not \"*\" or one of %s", p, l.key, r, supported)
+			}
+			for i, name := range l.m[r] {
+				if strings.TrimSpace(name) == "" {
+					return fmt.Errorf("%s%s.%s[%d]: empty name", p, l.key, r, i)
+				}
+			}
+		}
+	}
+	if k.MaxPendingObjects < 0 {
+		return fmt.Errorf("%smaxPendingObjects: must be positive (got %d)", p, k.MaxPendingObjects)
 	}
 	return nil
 }

@@ -25,6 +25,10 @@ func TestExampleConfigParses(t *testing.T) {
 	if c.Graph != (Graph{DefaultDepth: 3, MaxDepth: 20, MaxNodes: 5000}) {
 		t.Fatalf("graph = %+v", c.Graph)
 	}
+	if k := c.KubeStateMetrics; k.Enabled || strings.Join(k.Resources, ",") != strings.Join(KubeStateMetricsResources, ",") ||
+		k.MaxPendingObjects != 262144 || len(k.MetricLabelsAllowlist) != 0 || len(k.MetricDenylist) != 0 {
+		t.Fatalf("kubeStateMetrics = %+v", k)
+	}
 }
 
 func TestDefaults(t *testing.T) {
@@ -68,6 +72,25 @@ func TestInvalidConfigNamesTheKey(t *testing.T) {
 		{"default depth over max", "graph:\n  defaultDepth: 30\n  maxDepth: 20\n", "graph.defaultDepth"},
 		{"zero max nodes", "graph:\n  maxNodes: -5\n", "graph.maxNodes"},
 		{"two documents", "graph: {}\n---\ngraph: {}\n", "more than one"},
+		{"ksm unknown key", "kubeStateMetrics:\n  enable: true\n", "enable"},
+		{"ksm enabled not a bool", "kubeStateMetrics:\n  enabled: maybe\n", "maybe"},
+		{"ksm without server", "server:\n  enabled: false\nkubeStateMetrics:\n  enabled: true\n", "kubeStateMetrics.enabled"},
+		{"ksm unknown resource", "kubeStateMetrics:\n  resources: [pods, configmaps]\n", "kubeStateMetrics.resources[1]"},
+		{"ksm duplicate resource", "kubeStateMetrics:\n  resources: [pods, pods]\n", "kubeStateMetrics.resources[1]"},
+		{"ksm resources not a list", "kubeStateMetrics:\n  resources: pods\n", "pods"},
+		{"ksm clusters and denylist", "kubeStateMetrics:\n  clusters: [a]\n  clustersDenylist: [b]\n", "kubeStateMetrics.clustersDenylist"},
+		{"ksm empty cluster", "kubeStateMetrics:\n  clusters: [\"\"]\n", "kubeStateMetrics.clusters[0]"},
+		{"ksm namespaces and denylist", "kubeStateMetrics:\n  namespaces: [a]\n  namespacesDenylist: [b]\n", "kubeStateMetrics.namespacesDenylist"},
+		{"ksm empty namespace", "kubeStateMetrics:\n  namespacesDenylist: [x, \" \"]\n", "kubeStateMetrics.namespacesDenylist[1]"},
+		{"ksm allow and deny", "kubeStateMetrics:\n  metricAllowlist: [a]\n  metricDenylist: [b]\n", "kubeStateMetrics.metricDenylist"},
+		{"ksm bad regexp", "kubeStateMetrics:\n  metricDenylist: [kube_pod_.*, \"kube_(\"]\n", "kubeStateMetrics.metricDenylist[1]"},
+		{"ksm empty pattern", "kubeStateMetrics:\n  metricAllowlist: [\"\"]\n", "kubeStateMetrics.metricAllowlist[0]"},
+		{"ksm empty opt-in", "kubeStateMetrics:\n  metricOptInList: [\"\"]\n", "kubeStateMetrics.metricOptInList[0]"},
+		{"ksm labels unknown resource", "kubeStateMetrics:\n  metricLabelsAllowlist:\n    widgets: [app]\n", "kubeStateMetrics.metricLabelsAllowlist: resource \"widgets\""},
+		{"ksm labels empty name", "kubeStateMetrics:\n  metricLabelsAllowlist:\n    pods: [app, \"\"]\n", "kubeStateMetrics.metricLabelsAllowlist.pods[1]"},
+		{"ksm labels not a map", "kubeStateMetrics:\n  metricLabelsAllowlist: [app]\n", "line"},
+		{"ksm annotations unknown resource", "kubeStateMetrics:\n  metricAnnotationsAllowlist:\n    configmaps: [\"*\"]\n", "kubeStateMetrics.metricAnnotationsAllowlist: resource \"configmaps\""},
+		{"ksm negative pending", "kubeStateMetrics:\n  maxPendingObjects: -1\n", "kubeStateMetrics.maxPendingObjects"},
 		{"not yaml", "persistence: [\n", "line"},
 	}
 	for _, tc := range cases {
@@ -95,6 +118,42 @@ func TestNonLoopbackAllowedWithAuth(t *testing.T) {
 		if _, err := Parse([]byte(src)); err != nil {
 			t.Errorf("Parse(%q): %v", src, err)
 		}
+	}
+}
+
+func TestKubeStateMetricsConfig(t *testing.T) {
+	c, err := Parse([]byte(`kubeStateMetrics:
+  enabled: true
+  resources: [pods, deployments]
+  clustersDenylist: [staging]
+  namespaces: [shop]
+  metricDenylist: ["kube_pod_container_.*", kube_secret_info]
+  metricOptInList: [kube_pod_tolerations]
+  metricLabelsAllowlist:
+    pods: [app, team]
+    "*": ["*"]
+  metricAnnotationsAllowlist:
+    deployments: [owner]
+  maxPendingObjects: 1000
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := c.KubeStateMetrics
+	if !k.Enabled || strings.Join(k.Resources, ",") != "pods,deployments" || strings.Join(k.ClustersDenylist, ",") != "staging" ||
+		strings.Join(k.Namespaces, ",") != "shop" || len(k.MetricDenylist) != 2 || k.MetricOptInList[0] != "kube_pod_tolerations" ||
+		strings.Join(k.MetricLabelsAllowlist["pods"], ",") != "app,team" || k.MetricLabelsAllowlist["*"][0] != "*" ||
+		k.MetricAnnotationsAllowlist["deployments"][0] != "owner" || k.MaxPendingObjects != 1000 {
+		t.Fatalf("kubeStateMetrics = %+v", k)
+	}
+	// Off by default, every covered resource, the default bound.
+	d := Default().KubeStateMetrics
+	if d.Enabled || len(d.Resources) != 13 || d.MaxPendingObjects != 1<<18 {
+		t.Fatalf("default kubeStateMetrics = %+v", d)
+	}
+	// A zero section (api.New validates a Config built without defaults) is valid.
+	if err := (&Config{Persistence: Default().Persistence, Server: Default().Server, Graph: Default().Graph}).Validate(); err != nil {
+		t.Fatalf("zero kubeStateMetrics section: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/clusterpedia-memgraph/memgraph/config"
 	"github.com/clusterpedia-memgraph/memgraph/index"
 	"github.com/clusterpedia-memgraph/memgraph/snapshot"
+	"github.com/clusterpedia-memgraph/memgraph/storage/kubestatemetrics"
 )
 
 // stopTimeout bounds each component's stop at Shutdown.
@@ -55,6 +57,9 @@ type wiring struct {
 //   - persistence (snapshot.Persister) when enabled: opened here (taking the directory lock),
 //     an observer of every commit, restored into the empty store before anything is served,
 //     started afterwards, closed last at Shutdown (final snapshot);
+//   - kube-state-metrics (kubestatemetrics.Exporter) when enabled: an observer of every
+//     commit, started after the restore (it renders the restored store in the background),
+//     mounted on the extension server;
 //   - the extension HTTP server (api.Server) when enabled, started last, stopped first.
 func buildWiring(cfg *config.Config, f *StorageFactory) (*wiring, error) {
 	w := &wiring{}
@@ -111,11 +116,38 @@ func buildWiring(cfg *config.Config, f *StorageFactory) (*wiring, error) {
 		return nil, nil
 	}})
 
+	// Handlers other components mount on the extension server.
+	type mount struct {
+		pattern string
+		handler http.Handler
+	}
+	var mounts []mount
+	if kc := cfg.KubeStateMetrics; kc.Enabled {
+		ksm, err := kubestatemetrics.New(kubestatemetrics.OptionsFromConfig(kc))
+		if err != nil {
+			w.stopAll()
+			return nil, fmt.Errorf("memgraph: kubeStateMetrics: %w", err)
+		}
+		w.observers = append(w.observers, ksm)
+		w.starters = append(w.starters, starter{"kube-state-metrics", func(s *index.Store) (func(context.Context) error, error) {
+			if err := ksm.Start(s); err != nil {
+				return nil, err
+			}
+			return ksm.Stop, nil
+		}})
+		mounts = append(mounts, mount{kubestatemetrics.FleetPath, ksm.Handler()}, mount{kubestatemetrics.ClusterPathPattern, ksm.Handler()})
+	}
+
 	if cfg.ServerEnabled() {
 		w.starters = append(w.starters, starter{"api", func(s *index.Store) (func(context.Context) error, error) {
 			srv, err := api.New(cfg.Server, cfg.Graph, s, m, f.Ready)
 			if err != nil {
 				return nil, err
+			}
+			for _, mt := range mounts {
+				if err := srv.Handle(mt.pattern, mt.handler); err != nil {
+					return nil, err
+				}
 			}
 			if err := srv.Start(); err != nil {
 				return nil, err
