@@ -94,6 +94,9 @@ var allFeatures = []string{
 	"--set", "extensionService.annotations.svc=extension",
 	"--set", "serviceAccount.annotations.iam=memgraph-role",
 	"--set", "apiService.caBundle=Q0E=",
+	"--set", "kubeStateMetrics.enabled=true",
+	"--set", "kubeStateMetrics.config.resources={pods,deployments}",
+	"--set", "kubeStateMetrics.config.metricDenylist={kube_pod_container_.*}",
 }
 
 type obj = map[string]any
@@ -230,6 +233,9 @@ func TestChartDefaults(t *testing.T) {
 	if cfg.Persistence.Enabled || cfg.Server.ListenAddress != "0.0.0.0:8790" || cfg.Server.BearerTokenFile != "/etc/memgraph/token/token" {
 		t.Errorf("storage config = %+v", cfg)
 	}
+	if cfg.KubeStateMetrics.Enabled {
+		t.Errorf("kube-state-metrics is on by default: %+v", cfg.KubeStateMetrics)
+	}
 
 	svc := mustDoc(t, docs, "Service/mg-clusterpedia-memgraph")
 	if get(svc, "spec", "ports", 0, "port") != 443 || str(svc, "spec", "ports", 0, "targetPort") != "https" {
@@ -332,6 +338,9 @@ func TestChartAllFeatures(t *testing.T) {
 	cfg := storageConfig(t, docs)
 	if !cfg.Persistence.Enabled || cfg.Persistence.Dir != "/var/lib/memgraph/data" {
 		t.Errorf("persistence config = %+v", cfg.Persistence)
+	}
+	if k := cfg.KubeStateMetrics; !k.Enabled || strings.Join(k.Resources, ",") != "pods,deployments" || strings.Join(k.MetricDenylist, ",") != "kube_pod_container_.*" {
+		t.Errorf("kubeStateMetrics config = %+v", k)
 	}
 	c := container(t, docs)
 	var mounted bool
