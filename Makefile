@@ -36,6 +36,12 @@ BENCH ?= .
 bench:
 	hack/bench.sh $(BENCH_COUNT) '$(BENCH)' ./index/
 
+# memgraph vs internalstorage on SQLite and PostgreSQL, in-process and through
+# binding-apiserver; writes docs/benchmarks-vs-internalstorage.md.
+.PHONY: bench-compare
+bench-compare:
+	hack/bench-compare.sh
+
 # ---------------------------------------------------------------- builds
 # Plugin and hosts come from ONE module graph with one toolchain and one flag
 # set (hack/build.sh); go's build cache makes unchanged rebuilds cheap.

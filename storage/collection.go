@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	internal "github.com/clusterpedia-io/api/clusterpedia"
@@ -133,13 +134,16 @@ func (c *collectionStorage) get(opts *internal.ListOptions) (*internal.Collectio
 		Items:      make([]runtime.Object, 0, len(res.Items)),
 		Continue:   res.Continue,
 	}
+	items := make([]*unstructured.Unstructured, len(res.Items))
+	if err := forEachItem(len(res.Items), func(i int) (err error) {
+		items[i], err = rd.collectionItem(res.Items[i])
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	seen := map[index.GVR]struct{}{}
-	for _, r := range res.Items {
-		u, err := rd.collectionItem(r)
-		if err != nil {
-			return nil, err
-		}
-		out.Items = append(out.Items, u)
+	for i, r := range res.Items {
+		out.Items = append(out.Items, items[i])
 		if _, dup := seen[r.GVR]; !dup {
 			seen[r.GVR] = struct{}{}
 			out.ResourceTypes = append(out.ResourceTypes, internal.CollectionResourceType{

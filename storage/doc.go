@@ -5,9 +5,12 @@
 //
 // Objects are stored verbatim: Create/Update encode the object with the resource's codec
 // (storage-version JSON, exactly as internalstorage does) and key it by (cluster, storage
-// GVR, namespace, name); Get and List decode with the same codec into the objects and lists
-// the apiserver hands in, so the output is what internalstorage produces (the tests compare
-// both byte for byte for every option whose semantics are shared).
+// GVR, namespace, name); Get and List decode into the objects and lists the apiserver hands
+// in exactly as that codec does, so the output is what internalstorage produces (the tests
+// compare both byte for byte for every option whose semantics are shared). Built-in kinds
+// take a faster path with the codec's result (render.go: json-iterator into the storage
+// version, then the scheme's defaulting and conversion; large lists on every core); custom
+// resources and anything that path does not decode identically go through the codec.
 //
 // Deliberate differences from internalstorage (documented behaviour of memgraph):
 //

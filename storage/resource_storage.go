@@ -181,7 +181,7 @@ func (s *resourceStorage) Get(ctx context.Context, cluster, namespace, name stri
 	start := time.Now()
 	r, err := s.f.store.Get(s.key(cluster, namespace, name))
 	if err == nil {
-		rd := renderer{codec: s.config.Codec}
+		rd := renderer{codec: s.config.Codec, typed: newTypedDecoder(&s.config.ResourceConfig)}
 		err = rd.into(r, obj)
 	} else {
 		err = interpretReadError(err)
@@ -210,7 +210,7 @@ func (s *resourceStorage) list(listObj runtime.Object, opts *internal.ListOption
 	if err != nil {
 		return 0, interpretReadError(err)
 	}
-	rd := renderer{codec: s.config.Codec, onlyMetadata: lq.onlyMetadata, injectEvents: lq.injectEvents}
+	rd := renderer{codec: s.config.Codec, typed: newTypedDecoder(&s.config.ResourceConfig), onlyMetadata: lq.onlyMetadata, injectEvents: lq.injectEvents}
 	if err := rd.fillList(listObj, res); err != nil {
 		return 0, err
 	}
