@@ -158,10 +158,11 @@ func TestSelectorSemantics(t *testing.T) {
 	if s == nil {
 		t.Fatal("no selector")
 	}
-	if !s.Matches(LabelsFromMap(map[string]string{"app": "web"})) || !s.Matches(LabelsFromMap(map[string]string{"app": "web", "track": "stable"})) {
+	matches := func(m map[string]string) bool { l := LabelsFromMap(m); return s.Matches(&l) }
+	if !matches(map[string]string{"app": "web"}) || !matches(map[string]string{"app": "web", "track": "stable"}) {
 		t.Fatal("should match")
 	}
-	if s.Matches(LabelsFromMap(map[string]string{"app": "web", "track": "canary"})) || s.Matches(LabelsFromMap(map[string]string{"web": "app"})) {
+	if matches(map[string]string{"app": "web", "track": "canary"}) || matches(map[string]string{"web": "app"}) {
 		t.Fatal("should not match (keys and values are not interchangeable)")
 	}
 	if !reflect.DeepEqual(s.Equal, [][2]string{{"app", "web"}}) {

@@ -223,7 +223,8 @@ type Selector struct {
 }
 
 // Matches reports whether the label set is selected.
-func (s *Selector) Matches(set Labels) bool {
+// A pointer, so that the conversion to labels.Labels does not box the slice.
+func (s *Selector) Matches(set *Labels) bool {
 	return s.Selector.Matches(set)
 }
 

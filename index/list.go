@@ -135,7 +135,9 @@ func (p *plan) match(r *Record) bool {
 	if p.hasBefore && (r.Created.IsZero() || !r.Created.Before(p.before)) {
 		return false
 	}
-	if p.labels != nil && !p.labels.Matches(r.Labels) {
+	// &r.Labels: a pointer converts to labels.Labels without boxing the slice (an
+	// allocation per candidate).
+	if p.labels != nil && !p.labels.Matches(&r.Labels) {
 		return false
 	}
 	for i := range p.fields {

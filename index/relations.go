@@ -903,7 +903,7 @@ func (a *applier) newGroup(c *relCluster, r *Record, st *podState) *podGroup {
 		}
 		bucket.m.each(func(selKey skey, _ struct{}) bool {
 			sel, ok := c.sels.get(selKey)
-			if ok && sel.sel.Matches(g.labels) {
+			if ok && sel.sel.Matches(&g.labels) {
 				g.sels.set(a.e, selKey, sel.sel.Rel)
 				es := a.editSel(sel)
 				es.groups.set(a.e, skey(g.key), struct{}{})
@@ -1013,7 +1013,7 @@ func (a *applier) addSelector(c *relCluster, key skey, node *graph.Node, sel *gr
 	if groups != nil {
 		groups.m.each(func(gk skey, _ struct{}) bool {
 			old, ok := c.groups.get(gk)
-			if !ok || !sel.Matches(old.labels) {
+			if !ok || !sel.Matches(&old.labels) {
 				return true
 			}
 			g := a.editGroup(old)

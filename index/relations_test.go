@@ -267,7 +267,7 @@ func brute(v *index.View) *bruteGraph {
 		}
 		if ex.Selector != nil {
 			for _, p := range pods[[2]string{r.Cluster, r.Namespace}] {
-				if ex.Selector.Matches(p.Labels) {
+				if ex.Selector.Matches(&p.Labels) {
 					add(from, index.NodeOf(p), ex.Selector.Rel, false)
 				}
 			}
