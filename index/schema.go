@@ -90,8 +90,8 @@ type registry struct {
 type registryTables struct {
 	clusters map[string]uint16
 	gvrs     map[GVR]uint16
-	// kinds lists every GVR with the kind its records carry ("" until one carries it), for
-	// lookups by (group, kind) — references name a kind, not a resource.
+	// kinds lists every GVR, indexed by its id, with the kind its records carry ("" until
+	// one carries it), for lookups by (group, kind) — references name a kind, not a resource.
 	kinds []gvrKind
 }
 
@@ -124,32 +124,13 @@ func (g *registry) gvr(x GVR) uint16 {
 	return unknownID
 }
 
-// gvrsOfKind returns the GVRs (with ids) of group whose records are of kind.
-func (g *registry) gvrsOfKind(group, kind string) []gvrKind {
-	var out []gvrKind
-	for _, k := range g.ids.Load().kinds {
-		if k.kind == kind && k.gvr.Group == group {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // assign returns the ids of (cluster, gvr), assigning new ones, and remembers the GVR's
 // kind. Writers only (under the store's write lock).
 func (g *registry) assign(cluster string, x GVR, kind string) (uint16, uint16, error) {
 	t := g.ids.Load()
 	c, okC := t.clusters[cluster]
 	v, okG := t.gvrs[x]
-	kindKnown := true
-	if okG && kind != "" {
-		for _, k := range t.kinds {
-			if k.id == v {
-				kindKnown = k.kind != ""
-				break
-			}
-		}
-	}
+	kindKnown := !okG || kind == "" || t.kinds[v].kind != ""
 	if okC && okG && kindKnown {
 		return c, v, nil
 	}
@@ -178,11 +159,7 @@ func (g *registry) assign(cluster string, x GVR, kind string) (uint16, uint16, e
 		n.kinds = append(append(make([]gvrKind, 0, len(t.kinds)+1), t.kinds...), gvrKind{gvr: x, id: v, kind: kind})
 	} else if !kindKnown {
 		n.kinds = append(make([]gvrKind, 0, len(t.kinds)), t.kinds...)
-		for i := range n.kinds {
-			if n.kinds[i].id == v {
-				n.kinds[i].kind = kind
-			}
-		}
+		n.kinds[v].kind = kind
 	}
 	g.ids.Store(n)
 	return c, v, nil

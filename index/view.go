@@ -45,7 +45,10 @@ func findByKind(txn *memdb.Txn, reg *registry, cluster string, t tkey) *Record {
 	if c == unknownID {
 		return nil
 	}
-	for _, g := range reg.gvrsOfKind(t.group, t.kind) {
+	for _, g := range reg.ids.Load().kinds {
+		if g.kind != t.kind || g.gvr.Group != t.group {
+			continue
+		}
 		raw, err := txn.First(TableRecords, IndexID, rawKey(idKey(c, g.id, t.ns, t.name)))
 		if err == nil && raw != nil {
 			return raw.(*Record)
