@@ -423,7 +423,7 @@ func (a *applier) add(r *Record) {
 	if _, dup := c.sels.get(key); dup {
 		return
 	}
-	ex, _ := graph.Extract(objectOf(r), r.Object)
+	ex := extractRefs(r, nil, false)
 	if len(ex.Refs) == 0 && ex.Selector == nil {
 		return
 	}
@@ -466,8 +466,7 @@ func (a *applier) remove(r *Record) {
 	}
 	if removed && r.UID != "" {
 		// Another stored version of the same object takes over.
-		if raw, err := a.txn.First(TableRecords, IndexUID, r.Cluster, r.UID); err == nil && raw != nil {
-			o := raw.(*Record)
+		if o := firstByUID(a.txn, a.reg, r.Cluster, r.UID); o != nil {
 			if graph.HasRules(o.GVR.Group, kindOf(o)) {
 				a.ownersRC(c, o, -1) // add counts it again
 				a.edges(c, graph.RelOwner, -ownerUIDs(o))
@@ -531,7 +530,7 @@ func (a *applier) update(old, nw *Record) {
 		return
 	}
 	key := srcKey(nw)
-	ex, _ := graph.Extract(objectOf(nw), nw.Object)
+	ex := extractRefs(nw, nil, false)
 	src, hadSrc := c.src.get(key)
 	if hadSrc && !sameObject(src.node, nw) {
 		return // another version owns the entry
@@ -705,11 +704,9 @@ type podState struct {
 }
 
 func (a *applier) podStateOf(r *Record, st *podState) {
-	ex, _ := graph.ExtractInto(a.refBuf, objectOf(r), r.Object)
-	if cap(ex.Refs) > cap(a.refBuf) {
-		a.refBuf = ex.Refs[:0]
-	}
-	refs := ex.Refs
+	ex := extractRefs(r, a.refBuf, true)
+	refs := append(a.refBuf[:0], ex.Refs...) // a working copy: prepared refs are shared
+	a.refBuf = refs[:0]
 	for i := range refs {
 		if refs[i].Rel == graph.RelPodNode {
 			st.node, st.hasNode = refs[i], true
@@ -1153,8 +1150,7 @@ func (a *applier) settle() {
 		if !ok {
 			continue
 		}
-		raw, err := a.txn.First(TableRecords, IndexUID, cu.cluster, cu.uid)
-		ph := err != nil || raw == nil
+		ph := firstByUID(a.txn, a.reg, cu.cluster, cu.uid) == nil
 		if ph == o.ph {
 			continue
 		}

@@ -37,11 +37,11 @@ func (v *View) NodeByUID(cluster, uid string) (*graph.Node, bool) {
 	if cluster == "" || uid == "" {
 		return nil, false
 	}
-	raw, err := v.txn.First(TableRecords, IndexUID, cluster, uid)
-	if err != nil || raw == nil {
+	r := firstByUID(v.txn, v.reg, cluster, uid)
+	if r == nil {
 		return nil, false
 	}
-	return NodeOf(raw.(*Record)), true
+	return NodeOf(r), true
 }
 
 // nameRelations are the relations kept in the reverse name index.
@@ -98,8 +98,8 @@ func (s *relView) resolve(cluster string, ref *graph.Ref) *graph.Node {
 // ownerNode returns the node an ownerReference points at, a placeholder when the owner is
 // not stored (namespaced like its dependent unless the kind is known to be cluster-scoped).
 func (s *relView) ownerNode(dep *Record, o *OwnerRef) *graph.Node {
-	if raw, err := s.v.txn.First(TableRecords, IndexUID, dep.Cluster, o.UID); err == nil && raw != nil {
-		return NodeOf(raw.(*Record))
+	if r := firstByUID(s.v.txn, s.v.reg, dep.Cluster, o.UID); r != nil {
+		return NodeOf(r)
 	}
 	group := graph.GroupOf(o.APIVersion)
 	res, clusterScoped, _ := graph.ResourceFor(group, o.Kind)

@@ -26,13 +26,13 @@ const (
 	// these prefixes with TableResourceStats, which yields results already in identity
 	// order, so pages without an orderby stream and seek instead of sorting.
 	IndexID = "id"
-	// IndexUID is (cluster, uid): RecordEvent on the involved object, graph node lookup,
-	// owner-by-UID roots. Not unique: a CRD stored at several versions shares its UID.
-	IndexUID = "uid"
-	// IndexOwner is (cluster, owner uid) over every ownerReference (not only the
-	// controller): owner queries and graph descendants.
-	IndexOwner = "owner"
 )
+
+// Lookups by (cluster, UID) — RecordEvent on the involved object, graph node lookup,
+// owner-by-UID roots — and by (cluster, owner UID) over every ownerReference (owner queries,
+// graph descendants) go through TableUIDRefs, whose rows name identities. They are not
+// indexes of TableRecords: go-memdb rewrites every index of a table on every write, and
+// almost every write (a status update) keeps the UID and the owners.
 
 // There is no (cluster, name) index: lookups by name without a namespace (owner-by-name
 // roots, name-filtered lists, references by kind and name) are exact identity lookups per
@@ -60,11 +60,10 @@ func schema(reg *registry) *memdb.DBSchema {
 		TableRecords: {
 			Name: TableRecords,
 			Indexes: map[string]*memdb.IndexSchema{
-				IndexID:    {Name: IndexID, Unique: true, Indexer: idIndexer{reg}},
-				IndexUID:   {Name: IndexUID, AllowMissing: true, Indexer: clusterKeyIndexer{reg: reg, field: func(r *Record) string { return r.UID }}},
-				IndexOwner: {Name: IndexOwner, AllowMissing: true, Indexer: ownerIndexer{reg}},
+				IndexID: {Name: IndexID, Unique: true, Indexer: idIndexer{reg}},
 			},
 		},
+		TableUIDRefs: uidRefsSchema(),
 		TableResourceStats: {
 			Name: TableResourceStats,
 			Indexes: map[string]*memdb.IndexSchema{
@@ -228,53 +227,6 @@ func (x idIndexer) PrefixFromArgs(args ...any) ([]byte, error) {
 		return nil, fmt.Errorf("identity index takes at most 6 arguments, got %d", len(s))
 	}
 	return b, nil
-}
-
-// clusterKeyIndexer indexes (cluster id, one string field).
-type clusterKeyIndexer struct {
-	reg   *registry
-	field func(*Record) string
-}
-
-func (x clusterKeyIndexer) FromObject(obj any) (bool, []byte, error) {
-	r := obj.(*Record)
-	f := x.field(r)
-	if f == "" {
-		return false, nil, nil
-	}
-	return true, appendPart(appendID(make([]byte, 0, 3+len(f)), r.cid), f), nil
-}
-
-func (x clusterKeyIndexer) FromArgs(args ...any) ([]byte, error) {
-	if len(args) != 2 {
-		return nil, fmt.Errorf("index needs (cluster, value), got %d arguments", len(args))
-	}
-	s, err := argsToStrings(args)
-	if err != nil {
-		return nil, err
-	}
-	return appendPart(appendID(nil, x.reg.cluster(s[0])), s[1]), nil
-}
-
-// ownerIndexer indexes (cluster id, owner uid) for every ownerReference with a UID.
-type ownerIndexer struct{ reg *registry }
-
-func (x ownerIndexer) FromObject(obj any) (bool, [][]byte, error) {
-	r := obj.(*Record)
-	if len(r.Owners) == 0 {
-		return false, nil, nil
-	}
-	keys := make([][]byte, 0, len(r.Owners))
-	for i := range r.Owners {
-		if u := r.Owners[i].UID; u != "" {
-			keys = append(keys, appendPart(appendID(make([]byte, 0, 3+len(u)), r.cid), u))
-		}
-	}
-	return len(keys) > 0, keys, nil
-}
-
-func (x ownerIndexer) FromArgs(args ...any) ([]byte, error) {
-	return clusterKeyIndexer{reg: x.reg}.FromArgs(args...)
 }
 
 // encodeKey joins parts, each terminated by \x00.

@@ -428,6 +428,7 @@ func checkStats(t *testing.T, v *View) {
 			}
 		}
 	}
+	checkUIDRefs(t, v)
 }
 
 func TestRecordEvent(t *testing.T) {

@@ -91,14 +91,8 @@ func (v *View) namespaces(cluster string, gvr GVR, fn func(ns string) bool) {
 
 // ByUID returns every record of cluster with that UID (one per stored version).
 func (v *View) ByUID(cluster, uid string) []*Record {
-	it, err := v.txn.Get(TableRecords, IndexUID, cluster, uid)
-	if err != nil {
-		return nil
-	}
 	var out []*Record
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		out = append(out, raw.(*Record))
-	}
+	eachUIDRef(v.txn, v.reg, uidSelf, cluster, uid, func(r *Record) bool { out = append(out, r); return true })
 	return out
 }
 
@@ -207,15 +201,7 @@ func (v *View) Dependents(cluster, ownerUID string) []*Record {
 }
 
 func (v *View) dependents(cluster, ownerUID string, fn func(*Record) bool) {
-	it, err := v.txn.Get(TableRecords, IndexOwner, cluster, ownerUID)
-	if err != nil {
-		return
-	}
-	for raw := it.Next(); raw != nil; raw = it.Next() {
-		if !fn(raw.(*Record)) {
-			return
-		}
-	}
+	eachUIDRef(v.txn, v.reg, uidOwner, cluster, ownerUID, fn)
 }
 
 // Graph returns the owner-graph source over this snapshot.
@@ -224,8 +210,7 @@ func (v *View) Graph() graph.Source { return ownerSource{v} }
 type ownerSource struct{ v *View }
 
 func (s ownerSource) Exists(id graph.NodeID) bool {
-	raw, err := s.v.txn.First(TableRecords, IndexUID, id.Cluster, id.UID)
-	return err == nil && raw != nil
+	return firstByUID(s.v.txn, s.v.reg, id.Cluster, id.UID) != nil
 }
 
 func (s ownerSource) Owners(id graph.NodeID) []graph.OwnerLink {
