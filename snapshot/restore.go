@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -215,7 +216,9 @@ func (p *Persister) load(s *index.Store) (res RestoreResult, lastSeq uint64, err
 	}
 	m, h := p.opened.marker, p.opened.header
 	if h != nil {
-		if err := p.loadSnapshot(h, apply); err != nil {
+		n, err := p.loadSnapshot(h, s)
+		applied += n
+		if err != nil {
 			return res, 0, fmt.Errorf("snapshot generation %d: %w", h.Gen, err)
 		}
 		res.SnapshotObjects, res.SnapshotCreated = h.Objects, h.Created
@@ -257,7 +260,11 @@ type decodedChunk struct {
 	err  error
 }
 
-func (p *Persister) loadSnapshot(h *header, apply func([]index.Mutation) error) error {
+// loadSnapshot streams the snapshot's chunks into s with one Store.Load (one transaction,
+// records in identity order: the fast path of the store's indexes), decoding in parallel
+// with the inserts. Every check of the header — chunk count, bytes, checksum, objects — is
+// made before Load commits, so a bad snapshot leaves s untouched.
+func (p *Persister) loadSnapshot(h *header, s *index.Store) (int, error) {
 	db := p.db
 	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
 	raw := make(chan rawChunk, workers*2)
@@ -314,6 +321,8 @@ func (p *Persister) loadSnapshot(h *header, apply func([]index.Mutation) error) 
 				recs, err := decodeChunkValue(c.val, strs)
 				if err != nil {
 					err = fmt.Errorf("chunk %d: %w", c.idx, err)
+				} else {
+					s.Prepare(recs...) // the hooks' per-record work, off the inserting goroutine
 				}
 				select {
 				case out <- decodedChunk{recs, err}:
@@ -324,46 +333,41 @@ func (p *Persister) loadSnapshot(h *header, apply func([]index.Mutation) error) 
 	}
 	go func() { wg.Wait(); close(out) }()
 	var objects int64
-	var err error
-	muts := make([]index.Mutation, 0, applyBatch)
-	for d := range out {
-		if err != nil {
-			continue // drain
+	var srcErr error // what next returned instead of io.EOF
+	next := func() ([]*index.Record, error) {
+		d, ok := <-out
+		switch {
+		case ok && d.err != nil:
+			srcErr = d.err
+		case ok:
+			objects += int64(len(d.recs))
+			return d.recs, nil
+		case readErr != nil:
+			srcErr = readErr
+		case chunks != h.Chunks:
+			srcErr = corruptf("%d chunks found, the header says %d", chunks, h.Chunks)
+		case bytes != h.Bytes:
+			srcErr = corruptf("%d bytes found, the header says %d", bytes, h.Bytes)
+		case sum != h.Checksum:
+			srcErr = corruptf("checksum %08x, the header says %08x", sum, h.Checksum)
+		case objects != h.Objects:
+			srcErr = corruptf("%d objects found, the header says %d", objects, h.Objects)
+		default:
+			return nil, io.EOF
 		}
-		if d.err != nil {
-			err = d.err
-			close(stop)
-			continue
-		}
-		for _, r := range d.recs {
-			muts = append(muts, index.Mutation{Op: index.OpUpsert, Record: r})
-			if len(muts) == applyBatch {
-				if err = apply(muts); err != nil {
-					close(stop)
-					break
-				}
-				muts = muts[:0]
-			}
-		}
-		objects += int64(len(d.recs))
+		return nil, srcErr
 	}
+	n, err := s.Load(next)
 	if err != nil {
-		return err
+		close(stop)
+		for range out { // let the reader and the decoders finish
+		}
+		if srcErr != nil {
+			return 0, srcErr
+		}
+		return 0, corruptf("applying restored data: %v", err)
 	}
-	if readErr != nil {
-		return readErr
-	}
-	switch {
-	case chunks != h.Chunks:
-		return corruptf("%d chunks found, the header says %d", chunks, h.Chunks)
-	case bytes != h.Bytes:
-		return corruptf("%d bytes found, the header says %d", bytes, h.Bytes)
-	case sum != h.Checksum:
-		return corruptf("checksum %08x, the header says %08x", sum, h.Checksum)
-	case objects != h.Objects:
-		return corruptf("%d objects found, the header says %d", objects, h.Objects)
-	}
-	return apply(muts)
+	return n, nil
 }
 
 func decodeChunkValue(val []byte, strs map[string]string) ([]*index.Record, error) {
