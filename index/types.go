@@ -98,6 +98,9 @@ func (r *Record) Key() Key {
 // cluster-scoped.
 func (r *Record) NamespacedName() string { return namespacedName(r.Namespace, r.Name) }
 
+// NamespacedName is "namespace/name", or "name" for an event without a namespace.
+func (e *Event) NamespacedName() string { return namespacedName(e.Namespace, e.Name) }
+
 func namespacedName(ns, name string) string {
 	if ns == "" {
 		return name

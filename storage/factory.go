@@ -153,20 +153,24 @@ func (f *StorageFactory) GetResourceVersions(ctx context.Context, cluster string
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
-	rvs := f.store.View().ResourceVersions(cluster)
-	out := make(map[schema.GroupVersionResource]cpstorage.ClusterResourceVersions, len(rvs))
-	for gvr, v := range rvs {
+	// The maps are built straight from one scan per GVR (as View.ResourceVersions does, but
+	// with Clusterpedia's value type: no intermediate map to copy).
+	v := f.store.View()
+	stats := v.Stats(cluster)
+	out := make(map[schema.GroupVersionResource]cpstorage.ClusterResourceVersions, len(stats))
+	for _, st := range stats {
 		c := cpstorage.ClusterResourceVersions{
-			Resources: make(map[string]interface{}, len(v.Resources)),
-			Events:    make(map[string]interface{}, len(v.Events)),
+			Resources: make(map[string]interface{}, st.Count),
+			Events:    map[string]interface{}{},
 		}
-		for k, rv := range v.Resources {
-			c.Resources[k] = rv
-		}
-		for k, rv := range v.Events {
-			c.Events[k] = rv
-		}
-		out[schema.GroupVersionResource{Group: gvr.Group, Version: gvr.Version, Resource: gvr.Resource}] = c
+		v.Scan(st.Cluster, st.GVR, func(r *index.Record) bool {
+			c.Resources[r.NamespacedName()] = r.ResourceVersion
+			for i := range r.Events {
+				c.Events[r.Events[i].NamespacedName()] = r.Events[i].ResourceVersion
+			}
+			return true
+		})
+		out[schema.GroupVersionResource{Group: st.GVR.Group, Version: st.GVR.Version, Resource: st.GVR.Resource}] = c
 	}
 	return out, nil
 }
