@@ -168,11 +168,13 @@ func BenchmarkSnapshot(b *testing.B) {
 // the generated fleet, would otherwise slow the restore's garbage collections); restore-ms
 // is what Restore reports (Open's checks included), heap-MiB the child's heap afterwards.
 func BenchmarkRestore(b *testing.B) {
-	for _, from := range []string{"snapshot", "log"} {
+	// snapshot+relations restores into a store with the relationship hook, as the plugin
+	// runs it (the hook builds the graph of the restored objects).
+	for _, from := range []string{"snapshot", "snapshot+relations", "log"} {
 		b.Run(from, func(b *testing.B) {
 			dir := filepath.Join(b.TempDir(), "db")
 			p, s := persistedStore(b, dir)
-			if from == "snapshot" {
+			if from != "log" {
 				if err := p.Snapshot(); err != nil {
 					b.Fatal(err)
 				}
@@ -189,6 +191,9 @@ func BenchmarkRestore(b *testing.B) {
 				}
 				cmd := exec.Command(os.Args[0], args...)
 				cmd.Env = append(os.Environ(), restoreEnv+"="+dir)
+				if from == "snapshot+relations" {
+					cmd.Env = append(cmd.Env, restoreRelationsEnv+"=1")
+				}
 				out, err := cmd.CombinedOutput()
 				if err != nil {
 					b.Fatalf("%v: %s", err, out)
@@ -214,7 +219,10 @@ func BenchmarkRestore(b *testing.B) {
 	}
 }
 
-const restoreEnv = "MEMGRAPH_SNAPSHOT_RESTORE_CHILD"
+const (
+	restoreEnv          = "MEMGRAPH_SNAPSHOT_RESTORE_CHILD"
+	restoreRelationsEnv = "MEMGRAPH_SNAPSHOT_RESTORE_RELATIONS"
+)
 
 // TestRestoreChild is BenchmarkRestore's child process.
 func TestRestoreChild(t *testing.T) {
@@ -227,7 +235,11 @@ func TestRestoreChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, _ := index.New(index.Options{Observers: []index.Observer{p}})
+	opts := index.Options{Observers: []index.Observer{p}}
+	if os.Getenv(restoreRelationsEnv) != "" {
+		opts.Hooks = []index.TxnHook{index.NewRelations()}
+	}
+	s, _ := index.New(opts)
 	res, err := p.Restore(s)
 	if err != nil || res.Outcome != RestoreOK {
 		t.Fatalf("%v %+v", err, res)
