@@ -212,16 +212,49 @@ type relSel struct {
 
 // Apply updates the graph for the transaction's changes.
 func (r *Relations) Apply(txn *memdb.Txn, changes []Change) error {
-	a := applier{txn: txn, reg: r.reg, e: &pedit{}}
+	a := r.newApplier(txn)
+	for i := range changes {
+		a.change(&changes[i])
+	}
+	return r.commit(a, txn)
+}
+
+func (r *Relations) newApplier(txn *memdb.Txn) *applier {
+	a := &applier{txn: txn, reg: r.reg, e: &pedit{}}
 	old := loadRelRoot(txn)
 	a.root = &relRoot{}
 	if old != nil {
 		a.root.clusters = old.clusters
 		a.root.stats = old.stats
 	}
+	return a
+}
+
+// beginLoad implements loadHook: when every change creates an object, adding them to the
+// graph reads nothing from the transaction (only settling placeholders does), so build
+// can run while Load still inserts TableUIDRefs rows.
+func (r *Relations) beginLoad(txn *memdb.Txn, changes []Change) (build func(), complete func(*memdb.Txn) error) {
 	for i := range changes {
-		a.change(&changes[i])
+		if changes[i].Kind != ChangeCreate {
+			return nil, nil
+		}
 	}
+	a := r.newApplier(txn)
+	a.txn = nil // build must not touch the transaction
+	build = func() {
+		for i := range changes {
+			a.change(&changes[i])
+		}
+	}
+	complete = func(txn *memdb.Txn) error {
+		a.txn = txn
+		return r.commit(a, txn)
+	}
+	return build, complete
+}
+
+// commit settles placeholders and stores the new graph state in the transaction.
+func (r *Relations) commit(a *applier, txn *memdb.Txn) error {
 	if !a.modified {
 		return nil
 	}

@@ -71,6 +71,15 @@ type TxnHook interface {
 	Apply(txn *memdb.Txn, changes []Change) error
 }
 
+// loadHook is a TxnHook that splits its work over a Load's changes: beginLoad (on the
+// Load goroutine) returns build, which reads neither the transaction nor anything the
+// Load goroutine writes — it runs on its own goroutine while Load inserts the rest — and
+// complete, which finishes inside the transaction once the writes are done. A nil build
+// means: not for these changes (Apply runs as usual).
+type loadHook interface {
+	beginLoad(txn *memdb.Txn, changes []Change) (build func(), complete func(*memdb.Txn) error)
+}
+
 // Options configures a Store.
 type Options struct {
 	// Observers are notified after every commit (persistence log, metrics, ...).
@@ -422,11 +431,48 @@ func (s *Store) Load(next func() ([]*Record, error)) (int, error) {
 		}
 		n += len(recs)
 	}
-	if err := w.insertLoadedUIDRefs(); err != nil {
+	// The hooks' own work overlaps the sorted TableUIDRefs inserts (two cores: the
+	// decoders are done by now).
+	type started struct {
+		done     chan error
+		complete func(*memdb.Txn) error
+	}
+	loaded := map[int]started{}
+	for i, h := range s.opts.Hooks {
+		lh, ok := h.(loadHook)
+		if !ok {
+			continue
+		}
+		build, complete := lh.beginLoad(txn, w.changes)
+		if build == nil {
+			continue
+		}
+		st := started{done: make(chan error, 1), complete: complete}
+		go func() {
+			var err error
+			defer func() {
+				if p := recover(); p != nil { // never crash the host
+					err = fmt.Errorf("hook panicked while loading: %v", p)
+				}
+				st.done <- err
+			}()
+			build()
+		}()
+		loaded[i] = st
+	}
+	err := w.insertLoadedUIDRefs()
+	completes := map[int]func(*memdb.Txn) error{}
+	for i, st := range loaded {
+		if e := <-st.done; e != nil && err == nil {
+			err = e
+		}
+		completes[i] = st.complete
+	}
+	if err != nil {
 		return 0, err
 	}
 	w.loading = nil
-	if err := w.finish(); err != nil {
+	if err := w.finishWith(completes); err != nil {
 		return 0, err
 	}
 	txn.Commit()
@@ -492,12 +538,22 @@ func (w *writer) statsFor(cluster string, gvr GVR) (*resourceStats, error) {
 }
 
 // finish writes the transaction's stats rows and runs the hooks over its changes.
-func (w *writer) finish() error {
+func (w *writer) finish() error { return w.finishWith(nil) }
+
+// finishWith is finish where the hooks numbered in loaded already processed the changes
+// (Load) and only complete inside the transaction.
+func (w *writer) finishWith(loaded map[int]func(*memdb.Txn) error) error {
 	if err := w.flushStats(); err != nil {
 		return err
 	}
-	for _, h := range w.s.opts.Hooks {
-		if err := h.Apply(w.txn, w.changes); err != nil {
+	for i, h := range w.s.opts.Hooks {
+		var err error
+		if complete, ok := loaded[i]; ok {
+			err = complete(w.txn)
+		} else {
+			err = h.Apply(w.txn, w.changes)
+		}
+		if err != nil {
 			return err
 		}
 	}
