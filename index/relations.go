@@ -499,7 +499,7 @@ func (a *applier) remove(r *Record) {
 	}
 	if removed && r.UID != "" {
 		// Another stored version of the same object takes over.
-		if o := firstByUID(a.txn, a.reg, r.Cluster, r.UID); o != nil {
+		if o := firstByUID(a.txn, r.Cluster, r.UID); o != nil {
 			if graph.HasRules(o.GVR.Group, kindOf(o)) {
 				a.ownersRC(c, o, -1) // add counts it again
 				a.edges(c, graph.RelOwner, -ownerUIDs(o))
@@ -1183,7 +1183,7 @@ func (a *applier) settle() {
 		if !ok {
 			continue
 		}
-		ph := firstByUID(a.txn, a.reg, cu.cluster, cu.uid) == nil
+		ph := firstByUID(a.txn, cu.cluster, cu.uid) == nil
 		if ph == o.ph {
 			continue
 		}

@@ -120,6 +120,9 @@ type timedHook struct {
 	d time.Duration
 }
 
+// Unwrap lets the store attach the Relations hook to its registry and prepare records.
+func (h *timedHook) Unwrap() index.TxnHook { return h.TxnHook }
+
 func (h *timedHook) Apply(txn *memdb.Txn, ch []index.Change) error {
 	t0 := time.Now()
 	err := h.TxnHook.Apply(txn, ch)

@@ -57,7 +57,7 @@ func sameSlice(a, b []byte) bool {
 // Prepare calls. Create, Update, Upsert, Delete and Apply prepare their records themselves.
 func (s *Store) Prepare(recs ...*Record) {
 	for _, h := range s.opts.Hooks {
-		if p, ok := h.(recordPreparer); ok {
+		if p, ok := unwrapHook(h).(recordPreparer); ok {
 			for _, r := range recs {
 				if r != nil {
 					p.prepare(r)

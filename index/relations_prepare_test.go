@@ -1,6 +1,8 @@
 package index_test
 
 import (
+	memdb "github.com/hashicorp/go-memdb"
+
 	"testing"
 
 	"github.com/clusterpedia-memgraph/memgraph/index"
@@ -50,4 +52,39 @@ func TestPrepareThenChange(t *testing.T) {
 			checkRelations(t, s, rel)
 		})
 	}
+}
+
+// wrappedHook wraps a hook the way instrumentation does.
+type wrappedHook struct {
+	index.TxnHook
+	calls int
+}
+
+func (h *wrappedHook) Unwrap() index.TxnHook { return h.TxnHook }
+
+func (h *wrappedHook) Apply(txn *memdb.Txn, ch []index.Change) error {
+	h.calls++
+	return h.TxnHook.Apply(txn, ch)
+}
+
+// TestWrappedRelationsHook: a Relations hook behind a wrapper with Unwrap is attached to
+// the store's registry (name references resolve: the graph matches the oracle) and still
+// runs through the wrapper.
+func TestWrappedRelationsHook(t *testing.T) {
+	rel := index.NewRelations()
+	w := &wrappedHook{TxnHook: rel}
+	s, err := index.New(index.Options{Hooks: []index.TxnHook{w}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, recs := smallRecords(t)
+	for _, r := range recs {
+		if err := s.Create(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.calls != len(recs) {
+		t.Fatalf("the wrapper saw %d transactions, want %d", w.calls, len(recs))
+	}
+	checkRelations(t, s, rel)
 }

@@ -37,7 +37,7 @@ func (v *View) NodeByUID(cluster, uid string) (*graph.Node, bool) {
 	if cluster == "" || uid == "" {
 		return nil, false
 	}
-	r := firstByUID(v.txn, v.reg, cluster, uid)
+	r := firstByUID(v.txn, cluster, uid)
 	if r == nil {
 		return nil, false
 	}
@@ -98,7 +98,7 @@ func (s *relView) resolve(cluster string, ref *graph.Ref) *graph.Node {
 // ownerNode returns the node an ownerReference points at, a placeholder when the owner is
 // not stored (namespaced like its dependent unless the kind is known to be cluster-scoped).
 func (s *relView) ownerNode(dep *Record, o *OwnerRef) *graph.Node {
-	if r := firstByUID(s.v.txn, s.v.reg, dep.Cluster, o.UID); r != nil {
+	if r := firstByUID(s.v.txn, dep.Cluster, o.UID); r != nil {
 		return NodeOf(r)
 	}
 	group := graph.GroupOf(o.APIVersion)

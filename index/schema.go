@@ -63,7 +63,7 @@ func schema(reg *registry) *memdb.DBSchema {
 				IndexID: {Name: IndexID, Unique: true, Indexer: idIndexer{reg}},
 			},
 		},
-		TableUIDRefs: uidRefsSchema(),
+		TableUIDRefs: uidRefsSchema(reg),
 		TableResourceStats: {
 			Name: TableResourceStats,
 			Indexes: map[string]*memdb.IndexSchema{

@@ -64,11 +64,26 @@ type Observer interface {
 
 // TxnHook runs inside every write transaction after the store applied its own changes, so
 // derived tables (e.g. relationship edges) commit atomically with the objects.
+//
+// A hook that wraps another (to time or log it) should implement Unwrap() TxnHook: the
+// store finds the wrapped hook's optional parts (the registry it attaches to, Prepare,
+// Load's concurrent build) through it.
 type TxnHook interface {
 	// Tables returns extra tables the hook needs in the schema.
 	Tables() map[string]*memdb.TableSchema
 	// Apply updates derived tables for the changes of this transaction.
 	Apply(txn *memdb.Txn, changes []Change) error
+}
+
+// unwrapHook returns the innermost hook h wraps (h itself when it wraps none).
+func unwrapHook(h TxnHook) TxnHook {
+	for {
+		u, ok := h.(interface{ Unwrap() TxnHook })
+		if !ok {
+			return h
+		}
+		h = u.Unwrap()
+	}
 }
 
 // loadHook is a TxnHook that splits its work over a Load's changes: beginLoad (on the
@@ -117,7 +132,7 @@ func New(opts Options) (*Store, error) {
 	reg := newRegistry()
 	sch := schema(reg)
 	for _, h := range opts.Hooks {
-		if a, ok := h.(interface{ attach(*registry) error }); ok {
+		if a, ok := unwrapHook(h).(interface{ attach(*registry) error }); ok {
 			if err := a.attach(reg); err != nil {
 				return nil, err
 			}
@@ -439,7 +454,7 @@ func (s *Store) Load(next func() ([]*Record, error)) (int, error) {
 	}
 	loaded := map[int]started{}
 	for i, h := range s.opts.Hooks {
-		lh, ok := h.(loadHook)
+		lh, ok := unwrapHook(h).(loadHook)
 		if !ok {
 			continue
 		}
@@ -783,7 +798,7 @@ func (w *writer) recordEvent(cluster, uid string, ev *Event) error {
 		return errors.New("record event needs a cluster, an involved object UID and an event")
 	}
 	var targets []*Record
-	eachUIDRef(w.txn, w.s.reg, uidSelf, cluster, uid, func(r *Record) bool { targets = append(targets, r); return true })
+	eachUIDRef(w.txn, uidSelf, cluster, uid, func(r *Record) bool { targets = append(targets, r); return true })
 	for _, old := range targets {
 		r := *old
 		r.Events = make([]Event, 0, len(old.Events)+1)

@@ -83,40 +83,48 @@ func sameUIDRefs(a, b *Record) bool {
 	return true
 }
 
-type uidRefIndexer struct{}
+// uidRefQuery selects the rows of one (kind, cluster, UID).
+type uidRefQuery struct {
+	kind         byte
+	cluster, uid string
+}
+
+// uidRefIndexer keys rows by their key; lookups name the cluster, which the indexer turns
+// into its id (so callers need no registry).
+type uidRefIndexer struct{ reg *registry }
 
 func (uidRefIndexer) FromObject(obj any) (bool, []byte, error) {
 	return true, obj.(*uidRef).key, nil
 }
 
-func (uidRefIndexer) FromArgs(args ...any) ([]byte, error) {
-	return uidRefIndexer{}.PrefixFromArgs(args...)
-}
+func (x uidRefIndexer) FromArgs(args ...any) ([]byte, error) { return x.PrefixFromArgs(args...) }
 
-// PrefixFromArgs takes one rawKey (built with uidRefPrefix).
-func (uidRefIndexer) PrefixFromArgs(args ...any) ([]byte, error) {
+// PrefixFromArgs takes one uidRefQuery (the rows of that UID) or one rawKey.
+func (x uidRefIndexer) PrefixFromArgs(args ...any) ([]byte, error) {
 	if len(args) == 1 {
-		if k, ok := args[0].(rawKey); ok {
-			return k, nil
+		switch a := args[0].(type) {
+		case uidRefQuery:
+			return uidRefPrefix(nil, a.kind, x.reg.cluster(a.cluster), a.uid), nil
+		case rawKey:
+			return a, nil
 		}
 	}
-	return nil, fmt.Errorf("uid_refs index takes one encoded key, got %d arguments", len(args))
+	return nil, fmt.Errorf("uid_refs index takes one query, got %d arguments", len(args))
 }
 
-func uidRefsSchema() *memdb.TableSchema {
+func uidRefsSchema(reg *registry) *memdb.TableSchema {
 	return &memdb.TableSchema{Name: TableUIDRefs, Indexes: map[string]*memdb.IndexSchema{
-		"id": {Name: "id", Unique: true, Indexer: uidRefIndexer{}},
+		"id": {Name: "id", Unique: true, Indexer: uidRefIndexer{reg}},
 	}}
 }
 
 // eachUIDRef calls fn with every record of cluster that has the UID (kind uidSelf) or an
 // ownerReference to it (kind uidOwner), in identity order, until fn returns false.
-func eachUIDRef(txn *memdb.Txn, reg *registry, kind byte, cluster, uid string, fn func(*Record) bool) {
-	c := reg.cluster(cluster)
-	if c == unknownID || uid == "" {
+func eachUIDRef(txn *memdb.Txn, kind byte, cluster, uid string, fn func(*Record) bool) {
+	if cluster == "" || uid == "" {
 		return
 	}
-	it, err := txn.Get(TableUIDRefs, "id_prefix", rawKey(uidRefPrefix(nil, kind, c, uid)))
+	it, err := txn.Get(TableUIDRefs, "id_prefix", uidRefQuery{kind, cluster, uid})
 	if err != nil {
 		return
 	}
@@ -132,9 +140,9 @@ func eachUIDRef(txn *memdb.Txn, reg *registry, kind byte, cluster, uid string, f
 }
 
 // firstByUID returns the first record (in identity order) of cluster with that UID, or nil.
-func firstByUID(txn *memdb.Txn, reg *registry, cluster, uid string) *Record {
+func firstByUID(txn *memdb.Txn, cluster, uid string) *Record {
 	var out *Record
-	eachUIDRef(txn, reg, uidSelf, cluster, uid, func(r *Record) bool { out = r; return false })
+	eachUIDRef(txn, uidSelf, cluster, uid, func(r *Record) bool { out = r; return false })
 	return out
 }
 

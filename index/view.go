@@ -92,7 +92,7 @@ func (v *View) namespaces(cluster string, gvr GVR, fn func(ns string) bool) {
 // ByUID returns every record of cluster with that UID (one per stored version).
 func (v *View) ByUID(cluster, uid string) []*Record {
 	var out []*Record
-	eachUIDRef(v.txn, v.reg, uidSelf, cluster, uid, func(r *Record) bool { out = append(out, r); return true })
+	eachUIDRef(v.txn, uidSelf, cluster, uid, func(r *Record) bool { out = append(out, r); return true })
 	return out
 }
 
@@ -201,7 +201,7 @@ func (v *View) Dependents(cluster, ownerUID string) []*Record {
 }
 
 func (v *View) dependents(cluster, ownerUID string, fn func(*Record) bool) {
-	eachUIDRef(v.txn, v.reg, uidOwner, cluster, ownerUID, fn)
+	eachUIDRef(v.txn, uidOwner, cluster, ownerUID, fn)
 }
 
 // Graph returns the owner-graph source over this snapshot.
@@ -210,7 +210,7 @@ func (v *View) Graph() graph.Source { return ownerSource{v} }
 type ownerSource struct{ v *View }
 
 func (s ownerSource) Exists(id graph.NodeID) bool {
-	return firstByUID(s.v.txn, s.v.reg, id.Cluster, id.UID) != nil
+	return firstByUID(s.v.txn, id.Cluster, id.UID) != nil
 }
 
 func (s ownerSource) Owners(id graph.NodeID) []graph.OwnerLink {
