@@ -51,7 +51,7 @@ func (s *RelationStats) add(o *RelationStats, sign int64) {
 //     selectors of its namespace, a new or changed selector against the pod groups.
 //   - owners: for every owner UID, how many groups or objects refer to it (placeholders).
 //
-// Owner edges themselves are read from the records' ownerReferences and the owner index.
+// Owner edges themselves are read from the records' ownerReferences and their uid_refs rows.
 type Relations struct {
 	stats atomic.Pointer[RelationStats]
 	// reg is the registry of the store the hook is attached to (New attaches it): targets

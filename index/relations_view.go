@@ -5,7 +5,7 @@ import (
 )
 
 // Relations returns the relationship graph of this snapshot as a graph.RelSource: owner
-// edges from the records' ownerReferences and the owner index, and — when the store runs
+// edges from the records' ownerReferences and their uid_refs rows, and — when the store runs
 // the Relations hook — every other relation kind, as committed with this snapshot.
 // Name references resolve against the snapshot's records when read; targets that are not
 // stored come back as placeholder nodes.
