@@ -13,6 +13,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"net"
 	"net/http"
 	"net/url"
@@ -183,15 +184,23 @@ func and(preds ...func(Object) bool) func(Object) bool {
 	}
 }
 
-// freePort returns a free TCP port on 127.0.0.1.
+// freePort returns a TCP port on 127.0.0.1 nobody listens on, from 28000-31999: below
+// Linux's ephemeral range (32768-60999), whose ports any outgoing connection can take
+// between this check and the server's bind, and apart from test/e2e/hack/lib.sh's
+// free_port (20000-27999).
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for i := 0; i < 500; i++ {
+		p := 28000 + rand.Intn(4000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }
 
 // startFleet stands up the three-cluster environment, a memgraph

@@ -15,12 +15,15 @@ need() {
 }
 
 # free_port prints a TCP port on 127.0.0.1 nobody listens on, never one this
-# shell handed out before.
+# shell handed out before. Ports come from 20000-27999, below Linux's ephemeral
+# range (32768-60999): a port from that range can be taken by any outgoing
+# connection between this check and the server's bind ("address already in use").
+# (The Go tests' freePort uses 28000-31999.)
 _E2E_PORTS=" "
 free_port() {
   local p i
   for i in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % 8000))
     [[ "$_E2E_PORTS" == *" $p "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       _E2E_PORTS+="$p "
