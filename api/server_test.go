@@ -410,11 +410,11 @@ func TestListenAddressPolicy(t *testing.T) {
 }
 
 type pki struct {
-	dir                  string
-	caFile               string
+	dir                   string
+	caFile                string
 	serverCert, serverKey string
-	client               tls.Certificate
-	pool                 *x509.CertPool
+	client                tls.Certificate
+	pool                  *x509.CertPool
 }
 
 func newPKI(t *testing.T) *pki {
