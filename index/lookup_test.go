@@ -130,6 +130,17 @@ func TestRelationsServeOneStore(t *testing.T) {
 	if _, err := New(Options{Hooks: []TxnHook{rel}}); err == nil || !strings.Contains(err.Error(), "already attached") {
 		t.Fatalf("second store with the same hook: %v", err)
 	}
+	if _, err := New(Options{Hooks: []TxnHook{NewRelations(), NewRelations()}}); err == nil || !strings.Contains(err.Error(), "runs one") {
+		t.Fatalf("two Relations hooks in one store: %v", err)
+	}
+	twice := NewRelations()
+	if _, err := New(Options{Hooks: []TxnHook{twice, twice}}); err == nil || !strings.Contains(err.Error(), "listed twice") {
+		t.Fatalf("one Relations hook listed twice: %v", err)
+	}
+	// A hook that was never attached refuses to run instead of keeping its graph nowhere.
+	if err := NewRelations().Apply(nil, nil); err == nil || !strings.Contains(err.Error(), "not attached") {
+		t.Fatalf("Apply of an unattached hook: %v", err)
+	}
 }
 
 // TestLabelsNotWrittenInPlace: interning label keys never writes into the caller's slice,

@@ -13,9 +13,6 @@ import (
 	"github.com/clusterpedia-memgraph/memgraph/graph"
 )
 
-// TableGraph holds one row: the relationship graph state (*relRoot) of the snapshot.
-const TableGraph = "graph"
-
 // RelationStats counts the relationship graph: edges by relation kind (owner edges count
 // every ownerReference of every stored object) and placeholder nodes (targets referenced by
 // name or by owner UID that are not stored). External RBAC subjects are not placeholders.
@@ -35,7 +32,8 @@ func (s *RelationStats) add(o *RelationStats, sign int64) {
 // every write transaction, from the changes of that transaction only (never by scanning
 // the store — except CleanResource, which rebuilds the one cluster it touches).
 //
-// What it keeps, per cluster, in persistent maps hanging off one memdb row:
+// What it keeps, per cluster, in persistent maps hanging off one root that the store
+// publishes with each commit (beside the commit's read transaction):
 //
 //   - src: for every object with name references or a selector, its outgoing references
 //     (graph.Extract) and its node metadata;
@@ -54,17 +52,26 @@ func (s *RelationStats) add(o *RelationStats, sign int64) {
 // Owner edges themselves are read from the records' ownerReferences and their uid_refs rows.
 type Relations struct {
 	stats atomic.Pointer[RelationStats]
-	// reg is the registry of the store the hook is attached to (New attaches it): targets
-	// are looked up by identity, which needs the store's compact ids.
-	reg *registry
+	// store is the store the hook is attached to (New attaches it): it keeps the graph
+	// state beside each commit, and its registry (reg) maps names to the compact ids that
+	// identity lookups of targets need.
+	store *Store
+	reg   *registry
 }
 
-// attach binds the hook to the registry of the store built with it; a hook serves one store.
-func (r *Relations) attach(reg *registry) error {
-	if r.reg != nil && r.reg != reg {
+// attach binds the hook to the store built with it; a hook serves one store, and a store
+// runs one Relations hook.
+func (r *Relations) attach(s *Store) error {
+	switch {
+	case r.store == s:
+		return errors.New("index.Relations is listed twice in Options.Hooks")
+	case r.store != nil:
 		return errors.New("index.Relations is already attached to another store; create one per store")
+	case r.store == nil && s.hasRelations:
+		return errors.New("a store runs one index.Relations hook")
 	}
-	r.reg = reg
+	r.store, r.reg = s, s.reg
+	s.hasRelations = true
 	return nil
 }
 
@@ -78,34 +85,14 @@ func NewRelations() *Relations {
 // Stats returns the counts of the last committed transaction.
 func (r *Relations) Stats() RelationStats { return *r.stats.Load() }
 
-// Tables adds TableGraph.
-func (r *Relations) Tables() map[string]*memdb.TableSchema {
-	return map[string]*memdb.TableSchema{
-		TableGraph: {Name: TableGraph, Indexes: map[string]*memdb.IndexSchema{
-			"id": {Name: "id", Unique: true, Indexer: graphRowIndexer{}},
-		}},
-	}
-}
-
-type graphRowIndexer struct{}
-
-var graphRowKey = []byte("graph\x00")
-
-func (graphRowIndexer) FromObject(any) (bool, []byte, error) { return true, graphRowKey, nil }
-func (graphRowIndexer) FromArgs(...any) ([]byte, error)      { return graphRowKey, nil }
+// Tables adds none: the graph state is kept beside each commit's read transaction (one
+// pointer; a memdb row cost a radix insert and its bookkeeping in every transaction).
+func (r *Relations) Tables() map[string]*memdb.TableSchema { return nil }
 
 // relRoot is the whole graph state of one snapshot; immutable once committed.
 type relRoot struct {
 	clusters map[string]*relCluster
 	stats    RelationStats
-}
-
-func loadRelRoot(txn *memdb.Txn) *relRoot {
-	raw, err := txn.First(TableGraph, "id")
-	if err != nil || raw == nil {
-		return nil
-	}
-	return raw.(*relRoot)
 }
 
 // tkey addresses a name-reference target within a cluster.
@@ -210,8 +197,15 @@ type relSel struct {
 	groups pmap[skey, struct{}]
 }
 
+// errNotAttached: the hook was not given to index.New (or hides behind a wrapper without
+// Unwrap), so it has no store to keep its graph in.
+var errNotAttached = errors.New("index.Relations is not attached to a store: pass it in index.Options.Hooks (a wrapping hook must implement Unwrap)")
+
 // Apply updates the graph for the transaction's changes.
 func (r *Relations) Apply(txn *memdb.Txn, changes []Change) error {
+	if r.store == nil {
+		return errNotAttached
+	}
 	a := r.newApplier(txn)
 	for i := range changes {
 		a.change(&changes[i])
@@ -221,7 +215,7 @@ func (r *Relations) Apply(txn *memdb.Txn, changes []Change) error {
 
 func (r *Relations) newApplier(txn *memdb.Txn) *applier {
 	a := &applier{txn: txn, reg: r.reg, e: &pedit{}}
-	old := loadRelRoot(txn)
+	old := r.store.graphNow()
 	a.root = &relRoot{}
 	if old != nil {
 		a.root.clusters = old.clusters
@@ -259,9 +253,7 @@ func (r *Relations) commit(a *applier, txn *memdb.Txn) error {
 		return nil
 	}
 	a.settle()
-	if err := txn.Insert(TableGraph, a.root); err != nil {
-		return err
-	}
+	r.store.setGraph(a.root)
 	st := a.root.stats
 	txn.Defer(func() { r.stats.Store(&st) })
 	return nil

@@ -11,8 +11,9 @@ import (
 // Why not memdb tables: every memdb index entry costs a radix-tree insert with its own
 // node copies, and a Pod has about ten relationship entries; storing them as rows would
 // cost several times the object's own insert. Instead the whole graph state hangs off one
-// memdb row (see relations.go) that is replaced in each write transaction, so it commits
-// and aborts with the objects and every View reads the state of its own snapshot.
+// pointer that the store publishes together with each commit's read transaction (see
+// Store.publish), so it commits and aborts with the objects and every View reads the
+// state of its own snapshot.
 //
 // Writes use "transient" ownership: every node records the edit (one per write
 // transaction) that created it, and an edit mutates its own nodes in place instead of

@@ -10,13 +10,13 @@ import (
 // Name references resolve against the snapshot's records when read; targets that are not
 // stored come back as placeholder nodes.
 func (v *View) Relations() graph.RelSource {
-	return &relView{v: v, root: loadRelRoot(v.txn)}
+	return &relView{v: v, root: v.graph}
 }
 
 // RelationStats returns the graph counts committed with this snapshot; false when the
 // store does not run the Relations hook (or nothing was written yet).
 func (v *View) RelationStats() (RelationStats, bool) {
-	root := loadRelRoot(v.txn)
+	root := v.graph
 	if root == nil {
 		return RelationStats{}, false
 	}

@@ -121,19 +121,65 @@ type Store struct {
 	pendingMu sync.Mutex
 	pending   []*groupedWrite
 
-	// read is a read transaction on the latest commit, replaced after every commit. A memdb
-	// read transaction is immutable, so every reader shares it: a View or Get costs no
-	// transaction of its own.
-	read atomic.Pointer[memdb.Txn]
+	// read is the latest commit as readers see it, replaced after every commit: memdb's read
+	// transaction on it (immutable, so every reader shares it: a View or Get costs no
+	// transaction of its own) and the relationship graph committed with it.
+	read atomic.Pointer[readState]
+
+	// graph carries the Relations hook's new state through the open write transaction
+	// (s.mu held); publish pairs it with the commit. hasRelations: a hook is attached.
+	graph        graphSlot
+	hasRelations bool
 }
+
+// readState is what every reader of one commit shares.
+type readState struct {
+	txn   *memdb.Txn
+	graph *relRoot // nil without the Relations hook (or before its first change)
+}
+
+// graphSlot is the graph state a write transaction produced (set) or none yet.
+type graphSlot struct {
+	pending *relRoot
+	set     bool
+}
+
+// beginWrite opens a write transaction (s.mu held), dropping what an aborted one left.
+func (s *Store) beginWrite() *memdb.Txn {
+	s.graph = graphSlot{}
+	return s.db.Txn(true)
+}
+
+// publish makes the transaction just committed visible to readers (s.mu held): its read
+// transaction and its graph state replace the previous ones together.
+func (s *Store) publish() {
+	g := s.read.Load().graph
+	if s.graph.set {
+		g = s.graph.pending
+	}
+	s.graph = graphSlot{}
+	s.read.Store(&readState{txn: s.db.Txn(false), graph: g})
+}
+
+// graphNow is the graph state the open write transaction builds on (s.mu held).
+func (s *Store) graphNow() *relRoot {
+	if s.graph.set {
+		return s.graph.pending
+	}
+	return s.read.Load().graph
+}
+
+// setGraph records the open write transaction's new graph state (s.mu held).
+func (s *Store) setGraph(g *relRoot) { s.graph = graphSlot{pending: g, set: true} }
 
 // New creates an empty store.
 func New(opts Options) (*Store, error) {
 	reg := newRegistry()
 	sch := schema(reg)
+	s := &Store{opts: opts, interned: make(map[string]string), reg: reg}
 	for _, h := range opts.Hooks {
-		if a, ok := unwrapHook(h).(interface{ attach(*registry) error }); ok {
-			if err := a.attach(reg); err != nil {
+		if a, ok := unwrapHook(h).(interface{ attach(*Store) error }); ok {
+			if err := a.attach(s); err != nil {
 				return nil, err
 			}
 		}
@@ -154,11 +200,11 @@ func New(opts Options) (*Store, error) {
 	// (BenchmarkIngest*); it also made transactions that modify more than 8,192 radix nodes
 	// fall back to a commit that walks the whole tree.
 	db = db.Snapshot()
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if s.opts.Now == nil {
+		s.opts.Now = time.Now
 	}
-	s := &Store{db: db, opts: opts, interned: make(map[string]string), reg: reg}
-	s.read.Store(db.Txn(false))
+	s.db = db
+	s.read.Store(&readState{txn: db.Txn(false)})
 	return s, nil
 }
 
@@ -170,7 +216,10 @@ func (s *Store) Close() {
 }
 
 // View returns a consistent read-only snapshot of the store.
-func (s *Store) View() *View { return &View{txn: s.read.Load(), reg: s.reg} }
+func (s *Store) View() *View {
+	st := s.read.Load()
+	return &View{txn: st.txn, reg: s.reg, graph: st.graph}
+}
 
 // ViewWith calls fn with a snapshot taken while no write is in progress, holding the write
 // lock for the duration of fn: what fn reads about Observer state (for example a log
@@ -183,7 +232,7 @@ func (s *Store) ViewWith(fn func(v *View)) {
 
 // Get returns the record with key k or a *KeyError wrapping ErrNotFound.
 func (s *Store) Get(k Key) (*Record, error) {
-	v := View{txn: s.read.Load(), reg: s.reg}
+	v := View{txn: s.read.Load().txn, reg: s.reg}
 	return v.Get(k)
 }
 
@@ -340,7 +389,7 @@ func (s *Store) commitGroup(batch []*groupedWrite) {
 			r.changes, r.err = s.applyLocked([]Mutation{r.m}, true)
 		}
 	}
-	txn := s.db.Txn(true)
+	txn := s.beginWrite()
 	w := writer{s: s, txn: txn, now: s.opts.Now().UTC(), stats: map[statsKey]*resourceStats{}}
 	spans := make([][2]int, len(batch))
 	for i, r := range batch {
@@ -372,7 +421,7 @@ func (s *Store) commitGroup(batch []*groupedWrite) {
 		return
 	}
 	txn.Commit()
-	s.read.Store(s.db.Txn(false))
+	s.publish()
 	s.notify(w.changes)
 	for i, r := range batch {
 		if r.err == nil && spans[i][1] > spans[i][0] {
@@ -392,7 +441,7 @@ func (s *Store) applyLocked(muts []Mutation, notify bool) ([]Change, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
-	txn := s.db.Txn(true)
+	txn := s.beginWrite()
 	defer txn.Abort()
 	w := writer{s: s, txn: txn, now: s.opts.Now().UTC(), stats: map[statsKey]*resourceStats{}}
 	for i := range muts {
@@ -404,7 +453,7 @@ func (s *Store) applyLocked(muts []Mutation, notify bool) ([]Change, error) {
 		return nil, err
 	}
 	txn.Commit()
-	s.read.Store(s.db.Txn(false))
+	s.publish()
 	if notify {
 		s.notify(w.changes)
 	}
@@ -425,7 +474,7 @@ func (s *Store) Load(next func() ([]*Record, error)) (int, error) {
 	if s.closed {
 		return 0, ErrClosed
 	}
-	txn := s.db.Txn(true)
+	txn := s.beginWrite()
 	defer txn.Abort()
 	var rows []*uidRef
 	w := writer{s: s, txn: txn, now: s.opts.Now().UTC(), stats: map[statsKey]*resourceStats{}, loading: &rows}
@@ -491,7 +540,7 @@ func (s *Store) Load(next func() ([]*Record, error)) (int, error) {
 		return 0, err
 	}
 	txn.Commit()
-	s.read.Store(s.db.Txn(false))
+	s.publish()
 	s.notify(w.changes)
 	return n, nil
 }

@@ -12,8 +12,9 @@ import (
 // View is a consistent, read-only snapshot of the store (one memdb read transaction). It is
 // cheap to create, safe for concurrent use, and never blocks writers.
 type View struct {
-	txn *memdb.Txn
-	reg *registry
+	txn   *memdb.Txn
+	reg   *registry
+	graph *relRoot // the relationship graph committed with txn
 }
 
 // Txn exposes the snapshot's read transaction for derived tables (graph edges). Read only.
