@@ -67,7 +67,7 @@ func (r *Relations) attach(s *Store) error {
 		return errors.New("index.Relations is listed twice in Options.Hooks")
 	case r.store != nil:
 		return errors.New("index.Relations is already attached to another store; create one per store")
-	case r.store == nil && s.hasRelations:
+	case s.hasRelations:
 		return errors.New("a store runs one index.Relations hook")
 	}
 	r.store, r.reg = s, s.reg
@@ -247,7 +247,8 @@ func (r *Relations) beginLoad(txn *memdb.Txn, changes []Change) (build func(), c
 	return build, complete
 }
 
-// commit settles placeholders and stores the new graph state in the transaction.
+// commit settles placeholders and hands the new graph state to the store, which publishes
+// it with the transaction.
 func (r *Relations) commit(a *applier, txn *memdb.Txn) error {
 	if !a.modified {
 		return nil
