@@ -122,38 +122,49 @@ func BenchmarkIngestConcurrentWriters(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		in := cloneRecords(recs)
-		byCluster := map[string][]*index.Record{}
-		for _, r := range in {
-			byCluster[r.Cluster] = append(byCluster[r.Cluster], r)
-		}
 		s, _ := index.New(index.Options{})
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		errs := make(chan error, len(byCluster))
-		for _, rs := range byCluster {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				for _, r := range rs {
-					if err := s.Create(r); err != nil {
-						errs <- err
-						return
-					}
-				}
-			}()
-		}
+		run := writersByCluster(s, cloneRecords(recs))
 		b.StartTimer()
+		if err := run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
+}
+
+// writersByCluster starts one goroutine per cluster of recs, each creating its records one
+// call at a time once run is called; run waits for all of them and returns the first error.
+func writersByCluster(s *index.Store, recs []*index.Record) (run func() error) {
+	byCluster := map[string][]*index.Record{}
+	for _, r := range recs {
+		byCluster[r.Cluster] = append(byCluster[r.Cluster], r)
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, len(byCluster))
+	for _, rs := range byCluster {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for _, r := range rs {
+				if err := s.Create(r); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	return func() error {
 		close(start)
 		wg.Wait()
 		select {
 		case err := <-errs:
-			b.Fatal(err)
+			return err
 		default:
+			return nil
 		}
 	}
-	b.ReportMetric(float64(len(recs))*float64(b.N)/b.Elapsed().Seconds(), "objects/s")
 }
 
 func BenchmarkUpdate(b *testing.B) {

@@ -273,34 +273,15 @@ func benchIngestConcurrentPair(b *testing.B, recs []*index.Record) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			byCluster := map[string][]*index.Record{}
-			for _, r := range cloneRecs(recs) {
-				byCluster[r.Cluster] = append(byCluster[r.Cluster], r)
-			}
+			run := writersByCluster(s, cloneRecs(recs))
 			runtime.GC()
-			var wg sync.WaitGroup
-			errs := make(chan error, len(byCluster))
 			c0, t0 := cpuTime(), time.Now()
-			for _, rs := range byCluster {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for _, r := range rs {
-						if err := s.Create(r); err != nil {
-							errs <- err
-							return
-						}
-					}
-				}()
-			}
-			wg.Wait()
+			err = run()
 			w[v] = time.Since(t0)
 			wall[v] += w[v]
 			cpu[v] += cpuTime() - c0
-			select {
-			case err := <-errs:
+			if err != nil {
 				b.Fatal(err)
-			default:
 			}
 		}
 		ratios = append(ratios, float64(w[1])/float64(w[0]))

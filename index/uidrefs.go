@@ -99,14 +99,11 @@ func (uidRefIndexer) FromObject(obj any) (bool, []byte, error) {
 
 func (x uidRefIndexer) FromArgs(args ...any) ([]byte, error) { return x.PrefixFromArgs(args...) }
 
-// PrefixFromArgs takes one uidRefQuery (the rows of that UID) or one rawKey.
+// PrefixFromArgs takes one uidRefQuery: the rows of that UID.
 func (x uidRefIndexer) PrefixFromArgs(args ...any) ([]byte, error) {
 	if len(args) == 1 {
-		switch a := args[0].(type) {
-		case uidRefQuery:
-			return uidRefPrefix(nil, a.kind, x.reg.cluster(a.cluster), a.uid), nil
-		case rawKey:
-			return a, nil
+		if q, ok := args[0].(uidRefQuery); ok {
+			return uidRefPrefix(nil, q.kind, x.reg.cluster(q.cluster), q.uid), nil
 		}
 	}
 	return nil, fmt.Errorf("uid_refs index takes one query, got %d arguments", len(args))

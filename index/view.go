@@ -137,24 +137,34 @@ func (v *View) Clusters() []string {
 	return out
 }
 
-// ResourceVersions is, for one GVR of one cluster, the resourceVersion of every stored
-// object and of every recorded event, keyed "namespace/name" ("name" when cluster-scoped):
-// the shape of Clusterpedia's ClusterResourceVersions.
-type ResourceVersions struct {
-	Resources map[string]string
-	Events    map[string]string
+// VersionMaps is, for one GVR of one cluster, the resourceVersion of every stored object
+// and of every recorded event, keyed "namespace/name" ("name" when cluster-scoped): the
+// shape of Clusterpedia's ClusterResourceVersions, with the value type the caller needs
+// (Clusterpedia's maps hold interface{}).
+type VersionMaps[V any] struct {
+	Resources map[string]V
+	Events    map[string]V
 }
+
+// ResourceVersions is VersionMaps of strings.
+type ResourceVersions = VersionMaps[string]
 
 // ResourceVersions returns freshly allocated maps for every GVR of cluster that holds data.
 func (v *View) ResourceVersions(cluster string) map[GVR]ResourceVersions {
-	out := make(map[GVR]ResourceVersions)
-	for _, st := range v.Stats(cluster) {
-		rv := ResourceVersions{Resources: make(map[string]string, st.Count), Events: map[string]string{}}
+	return ResourceVersionsAs(v, cluster, func(rv string) string { return rv })
+}
+
+// ResourceVersionsAs is ResourceVersions with every resourceVersion converted by conv, built
+// in one scan per GVR (no intermediate maps to copy).
+func ResourceVersionsAs[V any](v *View, cluster string, conv func(string) V) map[GVR]VersionMaps[V] {
+	stats := v.Stats(cluster)
+	out := make(map[GVR]VersionMaps[V], len(stats))
+	for _, st := range stats {
+		rv := VersionMaps[V]{Resources: make(map[string]V, st.Count), Events: map[string]V{}}
 		v.Scan(st.Cluster, st.GVR, func(r *Record) bool {
-			rv.Resources[r.NamespacedName()] = r.ResourceVersion
+			rv.Resources[r.NamespacedName()] = conv(r.ResourceVersion)
 			for i := range r.Events {
-				e := &r.Events[i]
-				rv.Events[namespacedName(e.Namespace, e.Name)] = e.ResourceVersion
+				rv.Events[r.Events[i].NamespacedName()] = conv(r.Events[i].ResourceVersion)
 			}
 			return true
 		})

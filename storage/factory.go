@@ -153,24 +153,12 @@ func (f *StorageFactory) GetResourceVersions(ctx context.Context, cluster string
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
-	// The maps are built straight from one scan per GVR (as View.ResourceVersions does, but
-	// with Clusterpedia's value type: no intermediate map to copy).
-	v := f.store.View()
-	stats := v.Stats(cluster)
-	out := make(map[schema.GroupVersionResource]cpstorage.ClusterResourceVersions, len(stats))
-	for _, st := range stats {
-		c := cpstorage.ClusterResourceVersions{
-			Resources: make(map[string]interface{}, st.Count),
-			Events:    map[string]interface{}{},
-		}
-		v.Scan(st.Cluster, st.GVR, func(r *index.Record) bool {
-			c.Resources[r.NamespacedName()] = r.ResourceVersion
-			for i := range r.Events {
-				c.Events[r.Events[i].NamespacedName()] = r.Events[i].ResourceVersion
-			}
-			return true
-		})
-		out[schema.GroupVersionResource{Group: st.GVR.Group, Version: st.GVR.Version, Resource: st.GVR.Resource}] = c
+	// Built with Clusterpedia's value type in one scan per GVR: no intermediate map to copy.
+	rvs := index.ResourceVersionsAs(f.store.View(), cluster, func(rv string) interface{} { return rv })
+	out := make(map[schema.GroupVersionResource]cpstorage.ClusterResourceVersions, len(rvs))
+	for gvr, v := range rvs {
+		out[schema.GroupVersionResource{Group: gvr.Group, Version: gvr.Version, Resource: gvr.Resource}] =
+			cpstorage.ClusterResourceVersions{Resources: v.Resources, Events: v.Events}
 	}
 	return out, nil
 }
