@@ -90,13 +90,23 @@ func NewMetrics() *Metrics {
 // Registry is the private registry (serve it, or gather it in tests).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// TrackRelations makes the edge and placeholder gauges follow the hook's counters (read
-// after every commit).
+// TrackRelations makes the edge and placeholder gauges follow the hook's counters (set by
+// the hook's goroutine whenever it publishes a new graph state) and exports its lag and
+// failures.
 func (m *Metrics) TrackRelations(r *index.Relations) {
 	m.mu.Lock()
 	m.rel = r
 	m.mu.Unlock()
-	m.syncRelations()
+	m.setRelations(r.Current())
+	r.OnUpdate(m.setRelations)
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "memgraph", Name: "graph_lag_commits",
+			Help: "Commits whose changes the relationship graph has not applied yet (it is maintained on its own goroutine; graph queries wait for it)."},
+			func() float64 { return float64(r.Status().Lag) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "memgraph", Name: "graph_update_failures_total",
+			Help: "Relationship graph updates that failed (panicked); each was recovered by rebuilding the graph from the stored objects."},
+			func() float64 { return float64(r.Status().Failures) }),
+	)
 }
 
 // ObserveWrite records the duration of one storage write ("create", "update", "delete",
@@ -167,16 +177,24 @@ func (m *Metrics) Observe(changes []index.Change) {
 		}
 	}
 	m.mu.Unlock()
-	m.syncRelations()
 }
 
-func (m *Metrics) syncRelations() {
+// catchUp waits (bounded) until the relationship graph has applied every commit made so
+// far, so that the graph gauges — set by the hook when it publishes — describe them. The
+// /metrics handler calls it before gathering.
+func (m *Metrics) catchUp() {
+	m.mu.Lock()
+	r := m.rel
+	m.mu.Unlock()
+	if r != nil {
+		r.Stats()
+	}
+}
+
+// setRelations sets the graph gauges to st.
+func (m *Metrics) setRelations(st index.RelationStats) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.rel == nil {
-		return
-	}
-	st := m.rel.Stats()
 	if st == m.lastRel {
 		return
 	}
@@ -209,7 +227,6 @@ func (m *Metrics) Resync(v *index.View) {
 		}
 	}
 	m.mu.Unlock()
-	m.syncRelations()
 }
 
 // SnapshotStats is what persistence reports about its snapshots, as plain values.

@@ -249,7 +249,11 @@ func (s *Server) routes() http.Handler {
 	r.Get("/readyz", s.readyz)
 	r.Group(func(r chi.Router) {
 		r.Use(s.authenticate)
-		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+		metrics := promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+		r.Get("/metrics", func(w http.ResponseWriter, req *http.Request) {
+			s.m.catchUp()
+			metrics.ServeHTTP(w, req)
+		})
 		r.Get("/api/v1/relations", s.relations)
 		r.Get("/api/v1/graph", s.graphHandler)
 		r.Get("/api/v1/owners/ancestors", s.ancestors)

@@ -504,6 +504,7 @@ func TestTLSAndClientCA(t *testing.T) {
 func TestMetricsIncremental(t *testing.T) {
 	s, m := newFixtureStore(t)
 	count := func(name string) string {
+		m.catchUp() // as the /metrics handler does
 		mfs, err := m.Registry().Gather()
 		if err != nil {
 			t.Fatal(err)

@@ -111,14 +111,13 @@ func TestLoadEqualsApply(t *testing.T) {
 // TestLoadIsAllOrNothing: a failing source or an invalid record commits nothing, and the
 // store stays usable.
 func TestLoadIsAllOrNothing(t *testing.T) {
-	_, recs := smallRecords(t)
 	boom := errors.New("chunk 3 is damaged")
 	for _, tc := range []struct {
 		name string
-		next func() ([]*index.Record, error)
+		next func(recs []*index.Record) func() ([]*index.Record, error)
 		want string
 	}{
-		{"source fails", func() func() ([]*index.Record, error) {
+		{"source fails", func(recs []*index.Record) func() ([]*index.Record, error) {
 			calls := 0
 			return func() ([]*index.Record, error) {
 				calls++
@@ -127,17 +126,19 @@ func TestLoadIsAllOrNothing(t *testing.T) {
 				}
 				return recs[(calls-1)*10 : calls*10], nil
 			}
-		}(), boom.Error()},
-		{"invalid record", batches([]*index.Record{recs[0], {Cluster: "c", GVR: index.GVR{Version: "v1", Resource: "pods"}}}, 1),
-			"record needs cluster, version, resource and name"},
+		}, boom.Error()},
+		{"invalid record", func(recs []*index.Record) func() ([]*index.Record, error) {
+			return batches([]*index.Record{recs[0], {Cluster: "c", GVR: index.GVR{Version: "v1", Resource: "pods"}}}, 1)
+		}, "record needs cluster, version, resource and name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			_, recs := smallRecords(t) // a store owns the records written to it
 			s, _ := newRelStore(t)
 			if err := s.Create(recs[len(recs)-1]); err != nil {
 				t.Fatal(err)
 			}
 			before := dump(s.View())
-			_, err := s.Load(tc.next)
+			_, err := s.Load(tc.next(recs))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Load error = %v, want %q", err, tc.want)
 			}

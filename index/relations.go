@@ -3,10 +3,13 @@ package index
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"hash/maphash"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	memdb "github.com/hashicorp/go-memdb"
 
@@ -28,12 +31,20 @@ func (s *RelationStats) add(o *RelationStats, sign int64) {
 	s.Placeholders += sign * o.Placeholders
 }
 
-// Relations is the TxnHook that maintains the relationship graph incrementally inside
-// every write transaction, from the changes of that transaction only (never by scanning
-// the store — except CleanResource, which rebuilds the one cluster it touches).
+// Relations is the TxnHook that maintains the relationship graph incrementally from the
+// changes of every commit (never by scanning the store — except CleanResource, which
+// rebuilds the one cluster it touches).
 //
-// What it keeps, per cluster, in persistent maps hanging off one root that the store
-// publishes with each commit (beside the commit's read transaction):
+// It does not run inside the write transaction. The store hands it each commit's changes
+// and read transaction as it publishes the commit; a goroutine of the hook's own (started
+// when work arrives, gone when there is none) applies every change queued since its last
+// pass in one batch, against the newest of those commits, and publishes the new graph
+// state with that commit's read transaction. Writers therefore never wait for the graph,
+// and a burst of writes (a cluster's initial sync, a restore) costs the graph one
+// copy-on-write generation per pass instead of one per write. Readers of the graph
+// (View.Relations) wait until it has caught up with their own commit.
+//
+// What it keeps, per cluster, in persistent maps hanging off one root:
 //
 //   - src: for every object with name references or a selector, its outgoing references
 //     (graph.Extract) and its node metadata;
@@ -51,13 +62,61 @@ func (s *RelationStats) add(o *RelationStats, sign int64) {
 //
 // Owner edges themselves are read from the records' ownerReferences and their uid_refs rows.
 type Relations struct {
-	stats atomic.Pointer[RelationStats]
-	// store is the store the hook is attached to (New attaches it): it keeps the graph
-	// state beside each commit, and its registry (reg) maps names to the compact ids that
-	// identity lookups of targets need.
+	// store is the store the hook is attached to (New attaches it); its registry (reg) maps
+	// names to the compact ids that identity lookups of targets need.
 	store *Store
 	reg   *registry
+
+	// state is the newest graph state: the graph of commit seq, with that commit's read
+	// transaction.
+	state atomic.Pointer[graphState]
+
+	mu sync.Mutex // guards the queue
+	// queue holds the changes of the commits not applied yet (prepared: their prepared
+	// references by index, nil when none were); queueTxn and enqueued are the newest of
+	// those commits. running: the goroutine is on its way.
+	queue    []Change
+	prepared []*preparedRefs
+	queueTxn *memdb.Txn
+	enqueued uint64
+	running  bool
+	held     bool // tests: commits queue up until release
+	// waiters counts readers waiting for the graph; wake, when set, ends the goroutine's
+	// linger (closed by a reader that starts waiting or by a queue that grew large).
+	waiters int
+	wake    chan struct{}
+	// failOn (tests) makes applying a change panic when it returns true.
+	failOn func(*Change) bool
+
+	// busy is the time spent applying batches; failures counts batches that panicked (the
+	// graph was then rebuilt from the commit's records); lastErr is the newest such panic.
+	busy     atomic.Int64
+	batches  atomic.Int64
+	failures atomic.Int64
+	lastErr  atomic.Pointer[string]
+	// listener is told the counts of every new graph state (OnUpdate).
+	listener atomic.Pointer[func(RelationStats)]
 }
+
+// graphState is one published graph state. done is closed when a newer one replaces it.
+type graphState struct {
+	root *relRoot
+	txn  *memdb.Txn
+	seq  uint64
+	done chan struct{}
+}
+
+// graphLinger and graphBatch: see Relations.run.
+const (
+	graphLinger = time.Millisecond
+	graphBatch  = 4096
+)
+
+// graphWait bounds how long a reader waits for the graph to catch up with its commit; after
+// it, the reader gets the newest graph state there is.
+var graphWait atomic.Int64 // a time.Duration
+
+func init() { graphWait.Store(int64(10 * time.Second)) }
 
 // attach binds the hook to the store built with it; a hook serves one store, and a store
 // runs one Relations hook.
@@ -67,27 +126,275 @@ func (r *Relations) attach(s *Store) error {
 		return errors.New("index.Relations is listed twice in Options.Hooks")
 	case r.store != nil:
 		return errors.New("index.Relations is already attached to another store; create one per store")
-	case s.hasRelations:
+	case s.rel != nil:
 		return errors.New("a store runs one index.Relations hook")
 	}
 	r.store, r.reg = s, s.reg
-	s.hasRelations = true
+	s.rel = r
 	return nil
 }
 
 // NewRelations returns the hook; pass it in Options.Hooks.
-func NewRelations() *Relations {
-	r := &Relations{}
-	r.stats.Store(&RelationStats{})
-	return r
+func NewRelations() *Relations { return &Relations{} }
+
+// Stats returns the graph counts once the graph has caught up with every commit made
+// before the call (waiting up to graphWait).
+func (r *Relations) Stats() RelationStats {
+	if r.store == nil {
+		return RelationStats{}
+	}
+	if root := r.waitFor(r.store.read.Load().seq).root; root != nil {
+		return root.stats
+	}
+	return RelationStats{}
 }
 
-// Stats returns the counts of the last committed transaction.
-func (r *Relations) Stats() RelationStats { return *r.stats.Load() }
+// Current returns the counts of the newest graph state, without waiting for the graph to
+// catch up with the latest commits.
+func (r *Relations) Current() RelationStats {
+	if st := r.state.Load(); st != nil && st.root != nil {
+		return st.root.stats
+	}
+	return RelationStats{}
+}
 
-// Tables adds none: the graph state is kept beside each commit's read transaction (one
-// pointer; a memdb row cost a radix insert and its bookkeeping in every transaction).
+// OnUpdate registers fn (replacing an earlier one): it is called on the hook's goroutine
+// with the counts of every new graph state, before readers can see that state. fn must be
+// quick and must not call back into the store.
+func (r *Relations) OnUpdate(fn func(RelationStats)) { r.listener.Store(&fn) }
+
+// RelationsStatus describes the hook's goroutine.
+type RelationsStatus struct {
+	// Lag is the number of commits whose changes are queued or being applied.
+	Lag uint64
+	// Batches counts the passes so far, Busy their total duration.
+	Batches int64
+	Busy    time.Duration
+	// Failures counts passes that panicked; each was recovered by rebuilding the graph from
+	// the records of its commit. LastError is the newest panic ("" when none).
+	Failures  int64
+	LastError string
+}
+
+// Status reports the hook's progress and failures without waiting.
+func (r *Relations) Status() RelationsStatus {
+	st := RelationsStatus{Batches: r.batches.Load(), Busy: time.Duration(r.busy.Load()), Failures: r.failures.Load()}
+	if e := r.lastErr.Load(); e != nil {
+		st.LastError = *e
+	}
+	if g := r.state.Load(); g != nil {
+		r.mu.Lock()
+		if r.enqueued > g.seq {
+			st.Lag = r.enqueued - g.seq
+		}
+		r.mu.Unlock()
+	}
+	return st
+}
+
+// Tables adds none: the graph state is kept outside memdb (one pointer per state; a memdb
+// row cost a radix insert and its bookkeeping in every transaction).
 func (r *Relations) Tables() map[string]*memdb.TableSchema { return nil }
+
+// errNotAttached: the hook was not given to index.New (or hides behind a wrapper without
+// Unwrap), so it has no store to keep its graph in.
+var errNotAttached = errors.New("index.Relations is not attached to a store: pass it in index.Options.Hooks (a wrapping hook must implement Unwrap)")
+
+// Apply is never called for an attached hook (the store hands it commits instead); called
+// through a wrapper the store cannot see through, it refuses the transaction.
+func (r *Relations) Apply(txn *memdb.Txn, changes []Change) error {
+	if r.store == nil {
+		return errNotAttached
+	}
+	return nil
+}
+
+// enqueue queues a commit's changes (s.mu held by the caller, so commits arrive in order)
+// and starts the goroutine when it is not running.
+func (r *Relations) enqueue(changes []Change, prepared []*preparedRefs, txn *memdb.Txn, seq uint64) {
+	r.mu.Lock()
+	if prepared != nil || r.prepared != nil {
+		if r.prepared == nil {
+			r.prepared = make([]*preparedRefs, len(r.queue), len(r.queue)+len(changes))
+		}
+		if prepared == nil {
+			prepared = make([]*preparedRefs, len(changes))
+		}
+		r.prepared = append(r.prepared, prepared...)
+	}
+	if r.queue == nil {
+		r.queue = changes[:len(changes):len(changes)] // appending copies: never the writer's slice
+	} else {
+		r.queue = append(r.queue, changes...)
+	}
+	r.queueTxn, r.enqueued = txn, seq
+	start := !r.running && !r.held
+	r.running = r.running || start
+	if len(r.queue) >= graphBatch {
+		r.endLinger()
+	}
+	r.mu.Unlock()
+	if start {
+		go r.run()
+	}
+}
+
+// hold makes commits queue up until the returned release runs (tests of batches that span
+// commits).
+func (r *Relations) hold() (release func()) {
+	r.mu.Lock()
+	r.held = true
+	r.mu.Unlock()
+	return func() {
+		r.mu.Lock()
+		r.held = false
+		start := !r.running && len(r.queue) > 0
+		r.running = r.running || start
+		r.mu.Unlock()
+		if start {
+			go r.run()
+		}
+	}
+}
+
+// run applies the queue until it is empty.
+//
+// A small queue nobody waits for lingers first (up to graphLinger, cut short when a reader
+// starts waiting or the queue reaches graphBatch changes): a pass costs a fixed amount
+// (a new root, the cluster maps, the paths of every persistent map it touches, copied once
+// per pass), so letting a stream of single-object writes collect makes the graph's share
+// of an initial sync several times smaller (BenchmarkRelationsIngest).
+func (r *Relations) run() {
+	var linger *time.Timer
+	lingered := false
+	for {
+		r.mu.Lock()
+		if len(r.queue) == 0 || r.held {
+			r.running = false
+			r.mu.Unlock()
+			if linger != nil {
+				linger.Stop()
+			}
+			return
+		}
+		if !lingered && len(r.queue) < graphBatch && r.waiters == 0 {
+			wake := make(chan struct{})
+			r.wake = wake
+			r.mu.Unlock()
+			if linger == nil {
+				linger = time.NewTimer(graphLinger)
+			} else {
+				linger.Reset(graphLinger)
+			}
+			select {
+			case <-wake:
+				if !linger.Stop() {
+					<-linger.C
+				}
+			case <-linger.C:
+				r.mu.Lock()
+				r.wake = nil
+				r.mu.Unlock()
+			}
+			lingered = true
+			continue
+		}
+		lingered = false
+		changes, prepared, txn, seq := r.queue, r.prepared, r.queueTxn, r.enqueued
+		r.queue, r.prepared, r.queueTxn = nil, nil, nil
+		r.mu.Unlock()
+		r.applyBatch(changes, prepared, txn, seq)
+	}
+}
+
+// applyBatch applies changes (of the commits up to seq) against txn, the read transaction of
+// commit seq, and publishes the result. A panic never escapes: the graph is rebuilt from
+// txn's records instead, and if that fails too the graph is left empty (owner edges, read
+// from the records, still work).
+func (r *Relations) applyBatch(changes []Change, prepared []*preparedRefs, txn *memdb.Txn, seq uint64) {
+	t0 := time.Now()
+	prev := r.state.Load()
+	root, err := r.build(func(a *applier) {
+		a.base(prev.root)
+		a.apply(changes, prepared)
+	}, txn)
+	if err != nil {
+		r.failures.Add(1)
+		msg := err.Error()
+		r.lastErr.Store(&msg)
+		root, err = r.build(func(a *applier) { a.rebuildAll() }, txn)
+		if err != nil {
+			root = nil
+		}
+	}
+	if l := r.listener.Load(); l != nil {
+		var st RelationStats
+		if root != nil {
+			st = root.stats
+		}
+		(*l)(st)
+	}
+	next := &graphState{root: root, txn: txn, seq: seq, done: make(chan struct{})}
+	r.state.Store(next)
+	close(prev.done)
+	r.batches.Add(1)
+	r.busy.Add(int64(time.Since(t0)))
+}
+
+// build runs fill on a new applier over txn and settles it, recovering a panic.
+func (r *Relations) build(fill func(*applier), txn *memdb.Txn) (root *relRoot, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			root, err = nil, fmt.Errorf("relationship graph update panicked: %v", p)
+		}
+	}()
+	a := &applier{txn: txn, reg: r.reg, e: &pedit{}, root: &relRoot{}, failOn: r.failOn}
+	fill(a)
+	a.settle()
+	return a.root, nil
+}
+
+// endLinger wakes the goroutine if it lingers (r.mu held).
+func (r *Relations) endLinger() {
+	if r.wake != nil {
+		close(r.wake)
+		r.wake = nil
+	}
+}
+
+// waitFor returns the graph state of commit seq or a later one, waiting up to graphWait for
+// it (only commits that changed something are waited for).
+func (r *Relations) waitFor(seq uint64) *graphState {
+	r.mu.Lock()
+	if seq > r.enqueued {
+		seq = r.enqueued
+	}
+	r.mu.Unlock()
+	st := r.state.Load()
+	if st.seq >= seq {
+		return st
+	}
+	r.mu.Lock()
+	r.waiters++
+	r.endLinger()
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.waiters--
+		r.mu.Unlock()
+	}()
+	timer := time.NewTimer(time.Duration(graphWait.Load()))
+	defer timer.Stop()
+	for st.seq < seq {
+		select {
+		case <-st.done:
+			st = r.state.Load()
+		case <-timer.C:
+			return st
+		}
+	}
+	return st
+}
 
 // relRoot is the whole graph state of one snapshot; immutable once committed.
 type relRoot struct {
@@ -197,67 +504,64 @@ type relSel struct {
 	groups pmap[skey, struct{}]
 }
 
-// errNotAttached: the hook was not given to index.New (or hides behind a wrapper without
-// Unwrap), so it has no store to keep its graph in.
-var errNotAttached = errors.New("index.Relations is not attached to a store: pass it in index.Options.Hooks (a wrapping hook must implement Unwrap)")
-
-// Apply updates the graph for the transaction's changes.
-func (r *Relations) Apply(txn *memdb.Txn, changes []Change) error {
-	if r.store == nil {
-		return errNotAttached
+// base starts the applier from root (nil: an empty graph).
+func (a *applier) base(root *relRoot) {
+	if root != nil {
+		a.root.clusters = root.clusters
+		a.root.stats = root.stats
 	}
-	a := r.newApplier(txn)
-	for i := range changes {
-		a.change(&changes[i])
-	}
-	return r.commit(a, txn)
 }
 
-func (r *Relations) newApplier(txn *memdb.Txn) *applier {
-	a := &applier{txn: txn, reg: r.reg, e: &pedit{}}
-	old := r.store.graphNow()
-	a.root = &relRoot{}
-	if old != nil {
-		a.root.clusters = old.clusters
-		a.root.stats = old.stats
-	}
-	return a
-}
-
-// beginLoad implements loadHook: when every change creates an object, adding them to the
-// graph reads nothing from the transaction (only settling placeholders does), so build
-// can run while Load still inserts TableUIDRefs rows.
-func (r *Relations) beginLoad(txn *memdb.Txn, changes []Change) (build func(), complete func(*memdb.Txn) error) {
+// apply applies a batch of changes in commit order against the final state (a.txn), as if
+// they were one transaction. A clean of a resource rebuilds its cluster from the final
+// state, which already holds every later change of that cluster: those are skipped.
+func (a *applier) apply(changes []Change, prepared []*preparedRefs) {
+	var rebuiltAt map[string]int
 	for i := range changes {
-		if changes[i].Kind != ChangeCreate {
-			return nil, nil
+		if changes[i].Kind == ChangeCleanResource {
+			if rebuiltAt == nil {
+				rebuiltAt = map[string]int{}
+			}
+			rebuiltAt[changes[i].Cluster] = i
 		}
 	}
-	a := r.newApplier(txn)
-	a.txn = nil // build must not touch the transaction
-	build = func() {
-		for i := range changes {
-			a.change(&changes[i])
+	for i := range changes {
+		ch := &changes[i]
+		if rebuiltAt != nil {
+			if at, ok := rebuiltAt[changeCluster(ch)]; ok && i != at && (i > at || ch.Kind == ChangeCleanResource) {
+				continue
+			}
 		}
+		a.prepared = nil
+		if prepared != nil {
+			a.prepared = prepared[i]
+		}
+		a.change(ch)
 	}
-	complete = func(txn *memdb.Txn) error {
-		a.txn = txn
-		return r.commit(a, txn)
-	}
-	return build, complete
+	a.prepared = nil
 }
 
-// commit settles placeholders and hands the new graph state to the store, which publishes
-// it with the transaction.
-func (r *Relations) commit(a *applier, txn *memdb.Txn) error {
-	if !a.modified {
-		return nil
+// changeCluster is the cluster a change belongs to.
+func changeCluster(ch *Change) string {
+	switch {
+	case ch.New != nil:
+		return ch.New.Cluster
+	case ch.Old != nil:
+		return ch.Old.Cluster
 	}
-	a.settle()
-	r.store.setGraph(a.root)
-	st := a.root.stats
-	txn.Defer(func() { r.stats.Store(&st) })
-	return nil
+	return ch.Cluster
+}
+
+// rebuildAll builds the graph of every record of a.txn.
+func (a *applier) rebuildAll() {
+	it, err := a.txn.Get(TableRecords, IndexID)
+	if err != nil {
+		return
+	}
+	for raw := it.Next(); raw != nil; raw = it.Next() {
+		a.add(raw.(*Record))
+	}
+	a.modified = true
 }
 
 type clusterTarget struct {
@@ -268,6 +572,9 @@ type clusterTarget struct {
 type clusterUID struct{ cluster, uid string }
 
 type applier struct {
+	failOn func(*Change) bool
+	// prepared are the references Store.Prepare extracted for the change being applied.
+	prepared  *preparedRefs
 	refBuf    []graph.Ref
 	keyBuf    []byte
 	txn       *memdb.Txn
@@ -315,6 +622,9 @@ func (a *applier) placeholders(c *relCluster, d int64) {
 }
 
 func (a *applier) change(ch *Change) {
+	if a.failOn != nil && a.failOn(ch) {
+		panic("failOn: " + ch.Kind.String())
+	}
 	switch ch.Kind {
 	case ChangeCreate:
 		a.add(ch.New)
@@ -449,7 +759,7 @@ func (a *applier) add(r *Record) {
 	if _, dup := c.sels.get(key); dup {
 		return
 	}
-	ex := extractRefs(r, nil, false)
+	ex := extractRefs(r, a.prepared, nil, false)
 	if len(ex.Refs) == 0 && ex.Selector == nil {
 		return
 	}
@@ -556,7 +866,7 @@ func (a *applier) update(old, nw *Record) {
 		return
 	}
 	key := srcKey(nw)
-	ex := extractRefs(nw, nil, false)
+	ex := extractRefs(nw, a.prepared, nil, false)
 	src, hadSrc := c.src.get(key)
 	if hadSrc && !sameObject(src.node, nw) {
 		return // another version owns the entry
@@ -730,7 +1040,7 @@ type podState struct {
 }
 
 func (a *applier) podStateOf(r *Record, st *podState) {
-	ex := extractRefs(r, a.refBuf, true)
+	ex := extractRefs(r, a.prepared, a.refBuf, true)
 	refs := append(a.refBuf[:0], ex.Refs...) // a working copy: prepared refs are shared
 	a.refBuf = refs[:0]
 	for i := range refs {

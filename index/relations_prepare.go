@@ -26,12 +26,12 @@ func (rel *Relations) prepare(r *Record) {
 	r.refs = &preparedRefs{object: r.Object, src: src, ex: ex}
 }
 
-// extractRefs returns r's references: the prepared ones when they were extracted from
-// exactly r's current JSON and metadata, otherwise extracted now (into buf, aliasing the
-// JSON, when alias is set). The caller must not modify the result.
-func extractRefs(r *Record, buf []graph.Ref, alias bool) graph.Extracted {
+// extractRefs returns r's references: p when they were extracted from exactly r's current
+// JSON and metadata, otherwise extracted now (into buf, aliasing the JSON, when alias is
+// set). The caller must not modify the result.
+func extractRefs(r *Record, p *preparedRefs, buf []graph.Ref, alias bool) graph.Extracted {
 	src := objectOf(r)
-	if p := r.refs; p != nil && sameSlice(p.object, r.Object) && p.src.Group == src.Group &&
+	if p != nil && sameSlice(p.object, r.Object) && p.src.Group == src.Group &&
 		p.src.Version == src.Version && p.src.Kind == src.Kind && p.src.Namespace == src.Namespace &&
 		p.src.Name == src.Name && p.src.Labels.Equal(src.Labels) {
 		return p.ex
@@ -50,11 +50,11 @@ func sameSlice(a, b []byte) bool {
 }
 
 // Prepare does the hooks' per-record work that needs no store state — extracting the
-// relationship references from the object JSON — ahead of a write, so that it runs
-// outside the write lock: concurrent writers do it in parallel, and a restore does it on
-// its decoding goroutines. Optional: a write does whatever was not prepared, and a record
-// changed after Prepare is extracted again. Records must not be shared between concurrent
-// Prepare calls. Create, Update, Upsert, Delete and Apply prepare their records themselves.
+// relationship references from the object JSON — ahead of a write, on the caller's
+// goroutine: a restore does it on its decoding goroutines, so the graph is built sooner
+// after Load. Optional: the Relations hook's goroutine extracts whatever was not prepared
+// (ordinary writes leave it to that goroutine), and a record changed after Prepare is
+// extracted again. Records must not be shared between concurrent Prepare calls.
 func (s *Store) Prepare(recs ...*Record) {
 	for _, h := range s.opts.Hooks {
 		if p, ok := unwrapHook(h).(recordPreparer); ok {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/clusterpedia-memgraph/memgraph/graph"
 	"github.com/clusterpedia-memgraph/memgraph/index"
@@ -755,9 +756,19 @@ func TestRelationsCleanClusterAndResource(t *testing.T) {
 // TestRelationsRandomMutations applies random creates, updates (labels, selectors,
 // references), deletes, recreations with new UIDs and events, in batches, checking the
 // graph against the oracle after every batch.
+// TestRelationsRandomMutations: random writes (with cleans anywhere in a transaction), the
+// graph checked against the oracle after each commit, and — held — after the hook applied
+// up to 8 commits in one batch, as it does when writes outpace it.
 func TestRelationsRandomMutations(t *testing.T) {
+	for _, held := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batched=%v", held), func(t *testing.T) { randomRelationMutations(t, held) })
+	}
+}
+
+func randomRelationMutations(t *testing.T, held bool) {
 	rng := rand.New(rand.NewSource(7))
 	s, rel := newRelStore(t)
+	var release func()
 	apps := []string{"a", "b", "c"}
 	nss := []string{"n1", "n2"}
 	uidSeq := 0
@@ -813,8 +824,12 @@ func TestRelationsRandomMutations(t *testing.T) {
 				muts = append(muts, index.Mutation{Op: index.OpUpsert, Record: r})
 			}
 		}
-		if rng.Intn(30) == 0 {
-			muts = append(muts, index.Mutation{Op: index.OpCleanResource, Key: index.Key{Cluster: "c1", GVR: gvrOf("Pod")}})
+		if rng.Intn(20) == 0 { // anywhere: later writes of the batch must survive the rebuild
+			at := rng.Intn(len(muts) + 1)
+			muts = append(muts[:at], append([]index.Mutation{{Op: index.OpCleanResource, Key: index.Key{Cluster: "c1", GVR: gvrOf("Pod")}}}, muts[at:]...)...)
+		}
+		if held && release == nil {
+			release = index.HoldRelations(rel)
 		}
 		if err := s.Apply(muts); err != nil {
 			t.Fatal(err)
@@ -823,6 +838,13 @@ func TestRelationsRandomMutations(t *testing.T) {
 			if _, err := s.RecordEvent("c1", fmt.Sprintf("u%d", rng.Intn(uidSeq+1)), index.Event{UID: "e", Name: "e", Object: []byte(`{}`)}); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if release != nil {
+			if rng.Intn(8) != 0 {
+				continue // the next commit joins the batch
+			}
+			release()
+			release = nil
 		}
 		checkRelations(t, s, rel)
 		if t.Failed() {
@@ -940,4 +962,71 @@ func TestRelationsConcurrentReadersAndWriters(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	checkRelations(t, s, rel)
+}
+
+// TestRelationsRecoverFromPanic: a batch whose application panics neither reaches the
+// writer nor loses the graph: the hook rebuilds it from the commit's records (matching the
+// oracle), counts the failure and keeps applying later commits.
+func TestRelationsRecoverFromPanic(t *testing.T) {
+	_, recs := smallRecords(t)
+	s, rel := newRelStore(t)
+	index.FailRelationsOn(rel, func(ch *index.Change) bool { return ch.New != nil && ch.New.Name == recs[len(recs)/2].Name })
+	for _, r := range recs {
+		if err := s.Create(r); err != nil {
+			t.Fatalf("a write failed because the graph update panicked: %v", err)
+		}
+	}
+	checkRelations(t, s, rel)
+	st := rel.Status()
+	if st.Failures < 1 || !strings.Contains(st.LastError, "panicked") || st.Lag != 0 {
+		t.Fatalf("status after a panic: %+v", st)
+	}
+	before := st.Failures
+	if _, err := s.Delete(recs[0].Key()); err != nil {
+		t.Fatal(err)
+	}
+	checkRelations(t, s, rel)
+	if rel.Status().Failures != before {
+		t.Fatalf("a later commit failed too: %+v", rel.Status())
+	}
+}
+
+// TestRelationsReadersWaitForTheirCommit: a graph reader gets the graph of its own commit
+// once the hook has applied it; when the hook is behind for longer than the reader waits,
+// the reader gets the newest graph with that graph's own records — never a graph paired
+// with records it has not seen.
+func TestRelationsReadersWaitForTheirCommit(t *testing.T) {
+	s, rel := newRelStore(t)
+	svc := rec(t, "c1", "Service", "ns", "web", "svc", nil, `"spec":{"selector":{"app":"web"}}`)
+	pod := rec(t, "c1", "Pod", "ns", "p1", "u1", map[string]string{"app": "web"}, `"spec":{}`)
+	if err := s.Create(svc); err != nil {
+		t.Fatal(err)
+	}
+	rel.Stats() // the Service is in the graph
+	release := index.HoldRelations(rel)
+	if err := s.Create(pod); err != nil {
+		t.Fatal(err)
+	}
+	old := index.SetGraphWait(50 * time.Millisecond)
+	v := s.View()
+	src := v.Relations() // the hook is held: times out, gets the graph before the Pod
+	index.SetGraphWait(old)
+	svcNode := mustGet(t, v, "c1", gvrOf("Service"), "ns", "web")
+	if got := dependencies(src, svcNode); len(got) != 0 {
+		t.Fatalf("held graph already has %v", got)
+	}
+	if lag := rel.Status().Lag; lag != 1 {
+		t.Fatalf("lag %d, want 1", lag)
+	}
+	release()
+	if got := dependencies(v.Relations(), svcNode); len(got) != 1 || !strings.Contains(got[0], "p1") {
+		t.Fatalf("after release: %v", got)
+	}
+	checkRelations(t, s, rel)
+}
+
+func dependencies(src graph.RelSource, n *graph.Node) []string {
+	var out []string
+	src.Dependencies(n, graph.AllRelations, func(e graph.Edge) bool { out = append(out, e.To.Name); return true })
+	return out
 }

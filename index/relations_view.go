@@ -9,14 +9,30 @@ import (
 // the Relations hook — every other relation kind, as committed with this snapshot.
 // Name references resolve against the snapshot's records when read; targets that are not
 // stored come back as placeholder nodes.
+//
+// The Relations hook maintains the graph on its own goroutine, a batch of commits behind
+// the writers at most: the source reads the graph of the newest commit it has processed, at
+// least this view's commit (it waits for that, up to graphWait), together with the records
+// of that same commit, so nodes and edges are always consistent with each other.
 func (v *View) Relations() graph.RelSource {
-	return &relView{v: v, root: v.graph}
+	gv := v.graphView()
+	return &relView{v: gv, root: gv.graph}
 }
 
-// RelationStats returns the graph counts committed with this snapshot; false when the
+// graphView is the view of the graph state the hook has built for this view's commit or a
+// later one (v itself without the hook).
+func (v *View) graphView() *View {
+	if v.rel == nil {
+		return v
+	}
+	st := v.rel.waitFor(v.seq)
+	return &View{txn: st.txn, reg: v.reg, seq: st.seq, graph: st.root}
+}
+
+// RelationStats returns the graph counts of this snapshot (see Relations); false when the
 // store does not run the Relations hook (or nothing was written yet).
 func (v *View) RelationStats() (RelationStats, bool) {
-	root := v.graph
+	root := v.graphView().graph
 	if root == nil {
 		return RelationStats{}, false
 	}

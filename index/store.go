@@ -86,15 +86,6 @@ func unwrapHook(h TxnHook) TxnHook {
 	}
 }
 
-// loadHook is a TxnHook that splits its work over a Load's changes: beginLoad (on the
-// Load goroutine) returns build, which reads neither the transaction nor anything the
-// Load goroutine writes — it runs on its own goroutine while Load inserts the rest — and
-// complete, which finishes inside the transaction once the writes are done. A nil build
-// means: not for these changes (Apply runs as usual).
-type loadHook interface {
-	beginLoad(txn *memdb.Txn, changes []Change) (build func(), complete func(*memdb.Txn) error)
-}
-
 // Options configures a Store.
 type Options struct {
 	// Observers are notified after every commit (persistence log, metrics, ...).
@@ -123,54 +114,34 @@ type Store struct {
 
 	// read is the latest commit as readers see it, replaced after every commit: memdb's read
 	// transaction on it (immutable, so every reader shares it: a View or Get costs no
-	// transaction of its own) and the relationship graph committed with it.
+	// transaction of its own) and its commit number.
 	read atomic.Pointer[readState]
 
-	// graph carries the Relations hook's new state through the open write transaction
-	// (s.mu held); publish pairs it with the commit. hasRelations: a hook is attached.
-	graph        graphSlot
-	hasRelations bool
+	// rel is the attached Relations hook (nil: none). It is not run inside transactions:
+	// publish hands it each commit's changes, and it maintains the graph on its own
+	// goroutine (see Relations).
+	rel *Relations
 }
 
 // readState is what every reader of one commit shares.
 type readState struct {
-	txn   *memdb.Txn
-	graph *relRoot // nil without the Relations hook (or before its first change)
+	txn *memdb.Txn
+	seq uint64 // commits so far
 }
 
-// graphSlot is the graph state a write transaction produced (set) or none yet.
-type graphSlot struct {
-	pending *relRoot
-	set     bool
-}
+// beginWrite opens a write transaction (s.mu held).
+func (s *Store) beginWrite() *memdb.Txn { return s.db.Txn(true) }
 
-// beginWrite opens a write transaction (s.mu held), dropping what an aborted one left.
-func (s *Store) beginWrite() *memdb.Txn {
-	s.graph = graphSlot{}
-	return s.db.Txn(true)
-}
-
-// publish makes the transaction just committed visible to readers (s.mu held): its read
-// transaction and its graph state replace the previous ones together.
-func (s *Store) publish() {
-	g := s.read.Load().graph
-	if s.graph.set {
-		g = s.graph.pending
+// publish makes the transaction just committed visible to readers (s.mu held) and hands
+// its changes (with the references prepared for them) to the Relations hook. The hook gets
+// them first, so a reader that sees commit n can wait for the graph of commit n.
+func (s *Store) publish(changes []Change, prepared []*preparedRefs) {
+	st := &readState{txn: s.db.Txn(false), seq: s.read.Load().seq + 1}
+	if s.rel != nil && len(changes) > 0 {
+		s.rel.enqueue(changes, prepared, st.txn, st.seq)
 	}
-	s.graph = graphSlot{}
-	s.read.Store(&readState{txn: s.db.Txn(false), graph: g})
+	s.read.Store(st)
 }
-
-// graphNow is the graph state the open write transaction builds on (s.mu held).
-func (s *Store) graphNow() *relRoot {
-	if s.graph.set {
-		return s.graph.pending
-	}
-	return s.read.Load().graph
-}
-
-// setGraph records the open write transaction's new graph state (s.mu held).
-func (s *Store) setGraph(g *relRoot) { s.graph = graphSlot{pending: g, set: true} }
 
 // New creates an empty store.
 func New(opts Options) (*Store, error) {
@@ -205,6 +176,9 @@ func New(opts Options) (*Store, error) {
 	}
 	s.db = db
 	s.read.Store(&readState{txn: db.Txn(false)})
+	if s.rel != nil {
+		s.rel.state.Store(&graphState{txn: s.read.Load().txn, done: make(chan struct{})})
+	}
 	return s, nil
 }
 
@@ -218,7 +192,7 @@ func (s *Store) Close() {
 // View returns a consistent read-only snapshot of the store.
 func (s *Store) View() *View {
 	st := s.read.Load()
-	return &View{txn: st.txn, reg: s.reg, graph: st.graph}
+	return &View{txn: st.txn, reg: s.reg, seq: st.seq, rel: s.rel}
 }
 
 // ViewWith calls fn with a snapshot taken while no write is in progress, holding the write
@@ -309,9 +283,6 @@ func (s *Store) RecordEvent(cluster, involvedUID string, ev Event) (bool, error)
 
 // Apply runs muts in one transaction: all of them commit, or — when one fails — none.
 func (s *Store) Apply(muts []Mutation) error {
-	for i := range muts {
-		s.Prepare(muts[i].Record)
-	}
 	_, err := s.apply(muts, true)
 	return err
 }
@@ -344,7 +315,6 @@ const maxGroup = 256
 // only that write, before it changed anything; the others commit. Observers see the group
 // as one commit, in queue order.
 func (s *Store) single(m Mutation) ([]Change, error) {
-	s.Prepare(m.Record)
 	req := &groupedWrite{m: m}
 	s.pendingMu.Lock()
 	s.pending = append(s.pending, req)
@@ -421,7 +391,7 @@ func (s *Store) commitGroup(batch []*groupedWrite) {
 		return
 	}
 	txn.Commit()
-	s.publish()
+	s.publish(w.changes, w.prepared)
 	s.notify(w.changes)
 	for i, r := range batch {
 		if r.err == nil && spans[i][1] > spans[i][0] {
@@ -453,7 +423,7 @@ func (s *Store) applyLocked(muts []Mutation, notify bool) ([]Change, error) {
 		return nil, err
 	}
 	txn.Commit()
-	s.publish()
+	s.publish(w.changes, w.prepared)
 	if notify {
 		s.notify(w.changes)
 	}
@@ -465,7 +435,8 @@ func (s *Store) applyLocked(muts []Mutation, notify bool) ([]Change, error) {
 // empty store (a restore) with less work than Apply: records in identity order (a snapshot
 // is written in that order) follow each other down the same radix path, the TableUIDRefs
 // rows are collected and inserted sorted at the end, the hooks run once over every change
-// (one copy-on-write generation of their state), and observers see one commit. Writers
+// (the relationship graph is built from them after the commit, on the Relations hook's
+// goroutine), and observers see one commit. Writers
 // wait meanwhile, and readers see the store as it was until Load commits. It returns the
 // number of records.
 func (s *Store) Load(next func() ([]*Record, error)) (int, error) {
@@ -495,52 +466,15 @@ func (s *Store) Load(next func() ([]*Record, error)) (int, error) {
 		}
 		n += len(recs)
 	}
-	// The hooks' own work overlaps the sorted TableUIDRefs inserts (two cores: the
-	// decoders are done by now).
-	type started struct {
-		done     chan error
-		complete func(*memdb.Txn) error
-	}
-	loaded := map[int]started{}
-	for i, h := range s.opts.Hooks {
-		lh, ok := unwrapHook(h).(loadHook)
-		if !ok {
-			continue
-		}
-		build, complete := lh.beginLoad(txn, w.changes)
-		if build == nil {
-			continue
-		}
-		st := started{done: make(chan error, 1), complete: complete}
-		go func() {
-			var err error
-			defer func() {
-				if p := recover(); p != nil { // never crash the host
-					err = fmt.Errorf("hook panicked while loading: %v", p)
-				}
-				st.done <- err
-			}()
-			build()
-		}()
-		loaded[i] = st
-	}
-	err := w.insertLoadedUIDRefs()
-	completes := map[int]func(*memdb.Txn) error{}
-	for i, st := range loaded {
-		if e := <-st.done; e != nil && err == nil {
-			err = e
-		}
-		completes[i] = st.complete
-	}
-	if err != nil {
+	if err := w.insertLoadedUIDRefs(); err != nil {
 		return 0, err
 	}
 	w.loading = nil
-	if err := w.finishWith(completes); err != nil {
+	if err := w.finish(); err != nil {
 		return 0, err
 	}
 	txn.Commit()
-	s.publish()
+	s.publish(w.changes, w.prepared)
 	s.notify(w.changes)
 	return n, nil
 }
@@ -582,6 +516,9 @@ type writer struct {
 	// loading collects new TableUIDRefs rows instead of inserting them (Load inserts them
 	// sorted at the end); nil otherwise.
 	loading *[]*uidRef
+	// prepared are the references Store.Prepare extracted for the new records of changes,
+	// by change index (nil: none; see finish).
+	prepared []*preparedRefs
 }
 
 func (w *writer) statsFor(cluster string, gvr GVR) (*resourceStats, error) {
@@ -601,28 +538,28 @@ func (w *writer) statsFor(cluster string, gvr GVR) (*resourceStats, error) {
 	return st, nil
 }
 
-// finish writes the transaction's stats rows and runs the hooks over its changes.
-func (w *writer) finish() error { return w.finishWith(nil) }
-
-// finishWith is finish where the hooks numbered in loaded already processed the changes
-// (Load) and only complete inside the transaction.
-func (w *writer) finishWith(loaded map[int]func(*memdb.Txn) error) error {
+// finish writes the transaction's stats rows and runs the hooks over its changes. The
+// Relations hook runs after the commit instead (Store.publish); the references prepared for
+// it move from the records to w.prepared, so stored records never carry them (readers copy
+// records while the hook's goroutine would be reading them).
+func (w *writer) finish() error {
 	if err := w.flushStats(); err != nil {
 		return err
 	}
-	for i, h := range w.s.opts.Hooks {
-		var err error
-		if complete, ok := loaded[i]; ok {
-			err = complete(w.txn)
-		} else {
-			err = h.Apply(w.txn, w.changes)
+	for _, h := range w.s.opts.Hooks {
+		if _, ok := unwrapHook(h).(*Relations); ok {
+			continue
 		}
-		if err != nil {
+		if err := h.Apply(w.txn, w.changes); err != nil {
 			return err
 		}
 	}
-	for i := range w.changes { // stored records do not keep what Prepare extracted
-		if r := w.changes[i].New; r != nil {
+	for i := range w.changes {
+		if r := w.changes[i].New; r != nil && r.refs != nil {
+			if w.prepared == nil {
+				w.prepared = make([]*preparedRefs, len(w.changes))
+			}
+			w.prepared[i] = r.refs
 			r.refs = nil
 		}
 	}

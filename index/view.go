@@ -12,9 +12,13 @@ import (
 // View is a consistent, read-only snapshot of the store (one memdb read transaction). It is
 // cheap to create, safe for concurrent use, and never blocks writers.
 type View struct {
-	txn   *memdb.Txn
-	reg   *registry
-	graph *relRoot // the relationship graph committed with txn
+	txn *memdb.Txn
+	reg *registry
+	seq uint64 // the commit txn reads
+	// rel is the store's Relations hook (nil: none); graph is set on the views Relations
+	// returns: the graph state of their commit (txn).
+	rel   *Relations
+	graph *relRoot
 }
 
 // Txn exposes the snapshot's read transaction for derived tables (graph edges). Read only.
