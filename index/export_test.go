@@ -13,3 +13,7 @@ func FailRelationsOn(rel *Relations, fail func(*Change) bool) { rel.failOn = fai
 // SetGraphWait sets how long graph readers wait for the hook to catch up; it returns the
 // previous value.
 func SetGraphWait(d time.Duration) time.Duration { return time.Duration(graphWait.Swap(int64(d))) }
+
+// SetParallelApplyMin sets the batch size from which the relationship hook applies a batch
+// one cluster per goroutine; it returns the previous value.
+func SetParallelApplyMin(n int) int { old := parallelApplyMin; parallelApplyMin = n; return old }

@@ -40,8 +40,20 @@ func dump(v *index.View) []string {
 
 // TestLoadEqualsApply: a store filled with Load equals one filled with Apply — records,
 // stats, UID and owner lookups, the relationship graph (checked against the brute-force
-// oracle) — whatever the input order, including the same identity twice.
+// oracle) — whatever the input order, including the same identity twice; and with the
+// hook applying these large batches one cluster per goroutine.
 func TestLoadEqualsApply(t *testing.T) {
+	for _, parallel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("by-cluster=%v", parallel), func(t *testing.T) {
+			if parallel {
+				defer index.SetParallelApplyMin(index.SetParallelApplyMin(1))
+			}
+			loadEqualsApply(t)
+		})
+	}
+}
+
+func loadEqualsApply(t *testing.T) {
 	_, recs := smallRecords(t)
 	sorted := append([]*index.Record(nil), recs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return fmt.Sprint(sorted[i].Key()) < fmt.Sprint(sorted[j].Key()) })
@@ -92,6 +104,9 @@ func TestLoadEqualsApply(t *testing.T) {
 				t.Fatalf("Load = %d, %v; want %d", n, err, len(tc.input))
 			}
 			checkRelations(t, got, gotRel)
+			if st := gotRel.Status(); st.Failures != 0 {
+				t.Fatalf("graph update failed: %+v", st)
+			}
 			if gotRel.Stats() != wantRel.Stats() {
 				t.Errorf("relation stats: Load %+v, Apply %+v", gotRel.Stats(), wantRel.Stats())
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -72,15 +73,13 @@ type Relations struct {
 	state atomic.Pointer[graphState]
 
 	mu sync.Mutex // guards the queue
-	// queue holds the changes of the commits not applied yet (prepared: their prepared
-	// references by index, nil when none were); queueTxn and enqueued are the newest of
-	// those commits. running: the goroutine is on its way.
-	queue    []Change
-	prepared []*preparedRefs
-	queueTxn *memdb.Txn
-	enqueued uint64
-	running  bool
-	held     bool // tests: commits queue up until release
+	// queue holds the changes of the commits not applied yet; queueRead and enqueued are
+	// the newest of those commits. running: the goroutine is on its way.
+	queue     []Change
+	queueRead *readState
+	enqueued  uint64
+	running   bool
+	held      bool // tests: commits queue up until release
 	// waiters counts readers waiting for the graph; wake, when set, ends the goroutine's
 	// linger (closed by a reader that starts waiting or by a queue that grew large).
 	waiters int
@@ -101,8 +100,7 @@ type Relations struct {
 // graphState is one published graph state. done is closed when a newer one replaces it.
 type graphState struct {
 	root *relRoot
-	txn  *memdb.Txn
-	seq  uint64
+	read *readState // the commit it is the graph of
 	done chan struct{}
 }
 
@@ -184,8 +182,8 @@ func (r *Relations) Status() RelationsStatus {
 	}
 	if g := r.state.Load(); g != nil {
 		r.mu.Lock()
-		if r.enqueued > g.seq {
-			st.Lag = r.enqueued - g.seq
+		if r.enqueued > g.read.seq {
+			st.Lag = r.enqueued - g.read.seq
 		}
 		r.mu.Unlock()
 	}
@@ -211,23 +209,14 @@ func (r *Relations) Apply(txn *memdb.Txn, changes []Change) error {
 
 // enqueue queues a commit's changes (s.mu held by the caller, so commits arrive in order)
 // and starts the goroutine when it is not running.
-func (r *Relations) enqueue(changes []Change, prepared []*preparedRefs, txn *memdb.Txn, seq uint64) {
+func (r *Relations) enqueue(changes []Change, st *readState) {
 	r.mu.Lock()
-	if prepared != nil || r.prepared != nil {
-		if r.prepared == nil {
-			r.prepared = make([]*preparedRefs, len(r.queue), len(r.queue)+len(changes))
-		}
-		if prepared == nil {
-			prepared = make([]*preparedRefs, len(changes))
-		}
-		r.prepared = append(r.prepared, prepared...)
-	}
 	if r.queue == nil {
 		r.queue = changes[:len(changes):len(changes)] // appending copies: never the writer's slice
 	} else {
 		r.queue = append(r.queue, changes...)
 	}
-	r.queueTxn, r.enqueued = txn, seq
+	r.queueRead, r.enqueued = st, st.seq
 	start := !r.running && !r.held
 	r.running = r.running || start
 	if len(r.queue) >= graphBatch {
@@ -300,29 +289,30 @@ func (r *Relations) run() {
 			continue
 		}
 		lingered = false
-		changes, prepared, txn, seq := r.queue, r.prepared, r.queueTxn, r.enqueued
-		r.queue, r.prepared, r.queueTxn = nil, nil, nil
+		changes, read := r.queue, r.queueRead
+		r.queue, r.queueRead = nil, nil
 		r.mu.Unlock()
-		r.applyBatch(changes, prepared, txn, seq)
+		r.applyBatch(changes, read)
 	}
 }
 
-// applyBatch applies changes (of the commits up to seq) against txn, the read transaction of
-// commit seq, and publishes the result. A panic never escapes: the graph is rebuilt from
-// txn's records instead, and if that fails too the graph is left empty (owner edges, read
-// from the records, still work).
-func (r *Relations) applyBatch(changes []Change, prepared []*preparedRefs, txn *memdb.Txn, seq uint64) {
+// applyBatch applies changes (of the commits up to read) against read, the newest of those
+// commits, and publishes the result. A panic never escapes: the graph is rebuilt from read's
+// records instead, and if that fails too the graph is left empty (owner edges, read from the
+// records, still work).
+func (r *Relations) applyBatch(changes []Change, read *readState) {
 	t0 := time.Now()
 	prev := r.state.Load()
+	prepared := prepareBatch(changes)
 	root, err := r.build(func(a *applier) {
 		a.base(prev.root)
 		a.apply(changes, prepared)
-	}, txn)
+	}, read)
 	if err != nil {
 		r.failures.Add(1)
 		msg := err.Error()
 		r.lastErr.Store(&msg)
-		root, err = r.build(func(a *applier) { a.rebuildAll() }, txn)
+		root, err = r.build(func(a *applier) { a.rebuildAll() }, read)
 		if err != nil {
 			root = nil
 		}
@@ -334,21 +324,21 @@ func (r *Relations) applyBatch(changes []Change, prepared []*preparedRefs, txn *
 		}
 		(*l)(st)
 	}
-	next := &graphState{root: root, txn: txn, seq: seq, done: make(chan struct{})}
+	next := &graphState{root: root, read: read, done: make(chan struct{})}
 	r.state.Store(next)
 	close(prev.done)
 	r.batches.Add(1)
 	r.busy.Add(int64(time.Since(t0)))
 }
 
-// build runs fill on a new applier over txn and settles it, recovering a panic.
-func (r *Relations) build(fill func(*applier), txn *memdb.Txn) (root *relRoot, err error) {
+// build runs fill on a new applier over commit read and settles it, recovering a panic.
+func (r *Relations) build(fill func(*applier), read *readState) (root *relRoot, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			root, err = nil, fmt.Errorf("relationship graph update panicked: %v", p)
 		}
 	}()
-	a := &applier{txn: txn, reg: r.reg, e: &pedit{}, root: &relRoot{}, failOn: r.failOn}
+	a := &applier{txn: read.txn, uids: read.uids, reg: r.reg, e: &pedit{}, root: &relRoot{}, failOn: r.failOn}
 	fill(a)
 	a.settle()
 	return a.root, nil
@@ -371,7 +361,7 @@ func (r *Relations) waitFor(seq uint64) *graphState {
 	}
 	r.mu.Unlock()
 	st := r.state.Load()
-	if st.seq >= seq {
+	if st.read.seq >= seq {
 		return st
 	}
 	r.mu.Lock()
@@ -385,7 +375,7 @@ func (r *Relations) waitFor(seq uint64) *graphState {
 	}()
 	timer := time.NewTimer(time.Duration(graphWait.Load()))
 	defer timer.Stop()
-	for st.seq < seq {
+	for st.read.seq < seq {
 		select {
 		case <-st.done:
 			st = r.state.Load()
@@ -517,13 +507,21 @@ func (a *applier) base(root *relRoot) {
 // state, which already holds every later change of that cluster: those are skipped.
 func (a *applier) apply(changes []Change, prepared []*preparedRefs) {
 	var rebuiltAt map[string]int
+	cleans := false
 	for i := range changes {
-		if changes[i].Kind == ChangeCleanResource {
+		switch changes[i].Kind {
+		case ChangeCleanResource:
 			if rebuiltAt == nil {
 				rebuiltAt = map[string]int{}
 			}
 			rebuiltAt[changes[i].Cluster] = i
+			cleans = true
+		case ChangeCleanCluster:
+			cleans = true
 		}
+	}
+	if !cleans && len(changes) >= parallelApplyMin && runtime.GOMAXPROCS(0) > 1 && a.applyByCluster(changes, prepared) {
+		return
 	}
 	for i := range changes {
 		ch := &changes[i]
@@ -539,6 +537,71 @@ func (a *applier) apply(changes []Change, prepared []*preparedRefs) {
 		a.change(ch)
 	}
 	a.prepared = nil
+}
+
+// parallelApplyMin is the batch size from which a pass spreads its work over the cores:
+// prepareBatch and applyByCluster (a variable for tests).
+var parallelApplyMin = 4096
+
+// applyByCluster applies a large batch (without cleans) one cluster per goroutine, on every
+// core: edges never cross clusters, and everything the applier changes for a change — the
+// cluster's maps, its stats, the placeholders it settles — belongs to that change's cluster.
+// Each goroutine has an applier of its own that shares the edit (every touched cluster is
+// made editable first, so none of them writes the clusters map) and counts its own stats
+// delta. It reports false (nothing done) for a batch of one cluster.
+func (a *applier) applyByCluster(changes []Change, prepared []*preparedRefs) bool {
+	byCluster := map[string][]int{}
+	for i := range changes {
+		c := changeCluster(&changes[i])
+		byCluster[c] = append(byCluster[c], i)
+	}
+	if len(byCluster) < 2 {
+		return false
+	}
+	names := make([]string, 0, len(byCluster))
+	for name := range byCluster {
+		names = append(names, name)
+		a.cluster(name)
+	}
+	subs := make([]*applier, len(names))
+	errs := make([]any, len(names))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(names)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(names) {
+					return
+				}
+				sub := &applier{txn: a.txn, uids: a.uids, reg: a.reg, e: a.e, failOn: a.failOn,
+					root: &relRoot{clusters: a.root.clusters}, copiedMap: true}
+				subs[k] = sub
+				func() {
+					defer func() { errs[k] = recover() }()
+					for _, i := range byCluster[names[k]] {
+						sub.prepared = nil
+						if prepared != nil {
+							sub.prepared = prepared[i]
+						}
+						sub.change(&changes[i])
+					}
+					sub.prepared = nil
+					sub.settle()
+				}()
+			}
+		}()
+	}
+	wg.Wait()
+	for k, sub := range subs {
+		if errs[k] != nil {
+			panic(errs[k]) // build recovers it and rebuilds
+		}
+		a.root.stats.add(&sub.root.stats, 1)
+	}
+	return true
 }
 
 // changeCluster is the cluster a change belongs to.
@@ -577,7 +640,8 @@ type applier struct {
 	prepared  *preparedRefs
 	refBuf    []graph.Ref
 	keyBuf    []byte
-	txn       *memdb.Txn
+	txn       *memdb.Txn // the records of the batch's newest commit
+	uids      *memdb.Txn // and its TableUIDRefs
 	reg       *registry
 	e         *pedit
 	root      *relRoot
@@ -802,7 +866,7 @@ func (a *applier) remove(r *Record) {
 	}
 	if removed && r.UID != "" {
 		// Another stored version of the same object takes over.
-		if o := firstByUID(a.txn, r.Cluster, r.UID); o != nil {
+		if o := firstByUID(a.uids, a.txn, r.Cluster, r.UID); o != nil {
 			if graph.HasRules(o.GVR.Group, kindOf(o)) {
 				a.ownersRC(c, o, -1) // add counts it again
 				a.edges(c, graph.RelOwner, -ownerUIDs(o))
@@ -1486,7 +1550,7 @@ func (a *applier) settle() {
 		if !ok {
 			continue
 		}
-		ph := firstByUID(a.txn, cu.cluster, cu.uid) == nil
+		ph := firstByUID(a.uids, a.txn, cu.cluster, cu.uid) == nil
 		if ph == o.ph {
 			continue
 		}

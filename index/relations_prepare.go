@@ -1,29 +1,74 @@
 package index
 
 import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+
 	"github.com/clusterpedia-memgraph/memgraph/graph"
 )
 
-// preparedRefs are a record's references extracted before the write lock (Store.Prepare):
-// reading them out of the object JSON is most of the relationship hook's work per object,
-// and needs nothing from the store.
+// preparedRefs are a record's references extracted ahead of applying its change
+// (prepareBatch): reading them out of the object JSON is most of the relationship hook's
+// work per object, and needs nothing but the record.
 type preparedRefs struct {
 	object []byte       // the JSON they were extracted from
 	src    graph.Object // and the metadata
 	ex     graph.Extracted
 }
 
-// recordPreparer is a TxnHook that can do per-record work ahead of the write lock.
-type recordPreparer interface{ prepare(*Record) }
-
-// prepare extracts r's references, when the hook will need them.
-func (rel *Relations) prepare(r *Record) {
-	if r.refs != nil || (!isPod(r) && !graph.HasRules(r.GVR.Group, kindOf(r))) {
-		return
+// prepareRefs extracts r's references (nil when the hook never reads them).
+func prepareRefs(r *Record) *preparedRefs {
+	if !isPod(r) && !graph.HasRules(r.GVR.Group, kindOf(r)) {
+		return nil
 	}
 	src := objectOf(r)
 	ex, _ := graph.Extract(src, r.Object)
-	r.refs = &preparedRefs{object: r.Object, src: src, ex: ex}
+	return &preparedRefs{object: r.Object, src: src, ex: ex}
+}
+
+// prepareBatch extracts the references of a large batch's new records on every core
+// before the batch is applied (a restore hands the hook all of its objects at once): the
+// result is indexed like changes (nil for a small batch). Records are not written.
+func prepareBatch(changes []Change) []*preparedRefs {
+	if len(changes) < parallelApplyMin || runtime.GOMAXPROCS(0) < 2 {
+		return nil
+	}
+	prepared := make([]*preparedRefs, len(changes))
+	workers := runtime.GOMAXPROCS(0)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			const step = 256
+			for {
+				lo := int(next.Add(step)) - step
+				if lo >= len(changes) {
+					return
+				}
+				for i := lo; i < min(lo+step, len(changes)); i++ {
+					if ch := &changes[i]; prepared[i] == nil && ch.New != nil && (ch.Kind == ChangeCreate || ch.Kind == ChangeUpdate) {
+						prepared[i] = prepareRecovering(ch.New)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return prepared
+}
+
+// prepareRecovering is prepareRefs on a goroutine of its own: a panic leaves the record
+// unprepared (the pass extracts it again, where a panic is recovered by a rebuild).
+func prepareRecovering(r *Record) (p *preparedRefs) {
+	defer func() {
+		if recover() != nil {
+			p = nil
+		}
+	}()
+	return prepareRefs(r)
 }
 
 // extractRefs returns r's references: p when they were extracted from exactly r's current
@@ -47,22 +92,4 @@ func extractRefs(r *Record, p *preparedRefs, buf []graph.Ref, alias bool) graph.
 // sameSlice reports whether a and b are the same bytes in memory.
 func sameSlice(a, b []byte) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
-
-// Prepare does the hooks' per-record work that needs no store state — extracting the
-// relationship references from the object JSON — ahead of a write, on the caller's
-// goroutine: a restore does it on its decoding goroutines, so the graph is built sooner
-// after Load. Optional: the Relations hook's goroutine extracts whatever was not prepared
-// (ordinary writes leave it to that goroutine), and a record changed after Prepare is
-// extracted again. Records must not be shared between concurrent Prepare calls.
-func (s *Store) Prepare(recs ...*Record) {
-	for _, h := range s.opts.Hooks {
-		if p, ok := unwrapHook(h).(recordPreparer); ok {
-			for _, r := range recs {
-				if r != nil {
-					p.prepare(r)
-				}
-			}
-		}
-	}
 }

@@ -26,7 +26,7 @@ func (v *View) graphView() *View {
 		return v
 	}
 	st := v.rel.waitFor(v.seq)
-	return &View{txn: st.txn, reg: v.reg, seq: st.seq, graph: st.root}
+	return &View{txn: st.read.txn, uids: st.read.uids, reg: v.reg, seq: st.read.seq, graph: st.root}
 }
 
 // RelationStats returns the graph counts of this snapshot (see Relations); false when the
@@ -53,7 +53,7 @@ func (v *View) NodeByUID(cluster, uid string) (*graph.Node, bool) {
 	if cluster == "" || uid == "" {
 		return nil, false
 	}
-	r := firstByUID(v.txn, cluster, uid)
+	r := firstByUID(v.uids, v.txn, cluster, uid)
 	if r == nil {
 		return nil, false
 	}
@@ -114,7 +114,7 @@ func (s *relView) resolve(cluster string, ref *graph.Ref) *graph.Node {
 // ownerNode returns the node an ownerReference points at, a placeholder when the owner is
 // not stored (namespaced like its dependent unless the kind is known to be cluster-scoped).
 func (s *relView) ownerNode(dep *Record, o *OwnerRef) *graph.Node {
-	if r := firstByUID(s.v.txn, dep.Cluster, o.UID); r != nil {
+	if r := firstByUID(s.v.uids, s.v.txn, dep.Cluster, o.UID); r != nil {
 		return NodeOf(r)
 	}
 	group := graph.GroupOf(o.APIVersion)

@@ -63,7 +63,6 @@ func schema(reg *registry) *memdb.DBSchema {
 				IndexID: {Name: IndexID, Unique: true, Indexer: idIndexer{reg}},
 			},
 		},
-		TableUIDRefs: uidRefsSchema(reg),
 		TableResourceStats: {
 			Name: TableResourceStats,
 			Indexes: map[string]*memdb.IndexSchema{

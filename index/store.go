@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -99,7 +100,11 @@ type Options struct {
 // Store is the in-memory database. Writes are serialized; reads run on immutable MVCC
 // snapshots and never block writes.
 type Store struct {
+	// db holds the records and resource stats; udb holds TableUIDRefs. Two databases so
+	// that Load can fill both at once on two goroutines (a memdb write transaction is one
+	// goroutine's); every commit commits both and publishes them together (readState).
 	db   *memdb.MemDB
+	udb  *memdb.MemDB
 	opts Options
 
 	mu       sync.Mutex // serializes writers and observer calls; guards closed and intern
@@ -125,20 +130,54 @@ type Store struct {
 
 // readState is what every reader of one commit shares.
 type readState struct {
-	txn *memdb.Txn
-	seq uint64 // commits so far
+	txn  *memdb.Txn // records and resource stats
+	uids *memdb.Txn // TableUIDRefs
+	seq  uint64     // commits so far
 }
 
-// beginWrite opens a write transaction (s.mu held).
-func (s *Store) beginWrite() *memdb.Txn { return s.db.Txn(true) }
+// newWriter opens a write transaction (s.mu held). The TableUIDRefs transaction is opened
+// when the first row changes (most writes keep a record's UID and owners).
+func (s *Store) newWriter() *writer {
+	return &writer{s: s, txn: s.db.Txn(true), now: s.opts.Now().UTC(), stats: map[statsKey]*resourceStats{}}
+}
 
-// publish makes the transaction just committed visible to readers (s.mu held) and hands
-// its changes (with the references prepared for them) to the Relations hook. The hook gets
-// them first, so a reader that sees commit n can wait for the graph of commit n.
-func (s *Store) publish(changes []Change, prepared []*preparedRefs) {
-	st := &readState{txn: s.db.Txn(false), seq: s.read.Load().seq + 1}
-	if s.rel != nil && len(changes) > 0 {
-		s.rel.enqueue(changes, prepared, st.txn, st.seq)
+// uidTxn is the write transaction on the TableUIDRefs database, opened on first use.
+func (w *writer) uidTxn() *memdb.Txn {
+	if w.uids == nil {
+		w.uids = w.s.udb.Txn(true)
+	}
+	return w.uids
+}
+
+// abort drops whatever the writer wrote (a no-op after commit).
+func (w *writer) abort() {
+	w.txn.Abort()
+	if w.uids != nil {
+		w.uids.Abort()
+	}
+}
+
+// commit commits both transactions and publishes the commit (s.mu held). Readers load one
+// pointer to both read transactions, so they never see one without the other.
+func (w *writer) commit() {
+	w.txn.Commit()
+	if w.uids != nil {
+		w.uids.Commit()
+	}
+	w.s.publish(w)
+}
+
+// publish makes the commit w just made visible to readers (s.mu held) and hands its changes
+// to the Relations hook. The hook gets them first,
+// so a reader that sees commit n can wait for the graph of commit n.
+func (s *Store) publish(w *writer) {
+	prev := s.read.Load()
+	st := &readState{txn: s.db.Txn(false), uids: prev.uids, seq: prev.seq + 1}
+	if w.uids != nil {
+		st.uids = s.udb.Txn(false)
+	}
+	if s.rel != nil && len(w.changes) > 0 {
+		s.rel.enqueue(w.changes, st)
 	}
 	s.read.Store(st)
 }
@@ -171,13 +210,17 @@ func New(opts Options) (*Store, error) {
 	// (BenchmarkIngest*); it also made transactions that modify more than 8,192 radix nodes
 	// fall back to a commit that walks the whole tree.
 	db = db.Snapshot()
+	udb, err := memdb.NewMemDB(&memdb.DBSchema{Tables: map[string]*memdb.TableSchema{TableUIDRefs: uidRefsSchema(reg)}})
+	if err != nil {
+		return nil, fmt.Errorf("memdb schema: %w", err)
+	}
 	if s.opts.Now == nil {
 		s.opts.Now = time.Now
 	}
-	s.db = db
-	s.read.Store(&readState{txn: db.Txn(false)})
+	s.db, s.udb = db, udb.Snapshot()
+	s.read.Store(&readState{txn: s.db.Txn(false), uids: s.udb.Txn(false)})
 	if s.rel != nil {
-		s.rel.state.Store(&graphState{txn: s.read.Load().txn, done: make(chan struct{})})
+		s.rel.state.Store(&graphState{read: s.read.Load(), done: make(chan struct{})})
 	}
 	return s, nil
 }
@@ -192,7 +235,7 @@ func (s *Store) Close() {
 // View returns a consistent read-only snapshot of the store.
 func (s *Store) View() *View {
 	st := s.read.Load()
-	return &View{txn: st.txn, reg: s.reg, seq: st.seq, rel: s.rel}
+	return &View{txn: st.txn, uids: st.uids, reg: s.reg, seq: st.seq, rel: s.rel}
 }
 
 // ViewWith calls fn with a snapshot taken while no write is in progress, holding the write
@@ -359,8 +402,7 @@ func (s *Store) commitGroup(batch []*groupedWrite) {
 			r.changes, r.err = s.applyLocked([]Mutation{r.m}, true)
 		}
 	}
-	txn := s.beginWrite()
-	w := writer{s: s, txn: txn, now: s.opts.Now().UTC(), stats: map[statsKey]*resourceStats{}}
+	w := s.newWriter()
 	spans := make([][2]int, len(batch))
 	for i, r := range batch {
 		start := len(w.changes)
@@ -372,13 +414,13 @@ func (s *Store) commitGroup(batch []*groupedWrite) {
 				continue
 			}
 			if err := w.put(m.Record, old, kind); err != nil {
-				txn.Abort()
+				w.abort()
 				alone()
 				return
 			}
 		default:
 			if err := w.apply(m); err != nil {
-				txn.Abort()
+				w.abort()
 				alone()
 				return
 			}
@@ -386,12 +428,11 @@ func (s *Store) commitGroup(batch []*groupedWrite) {
 		spans[i] = [2]int{start, len(w.changes)}
 	}
 	if err := w.finish(); err != nil {
-		txn.Abort()
+		w.abort()
 		alone()
 		return
 	}
-	txn.Commit()
-	s.publish(w.changes, w.prepared)
+	w.commit()
 	s.notify(w.changes)
 	for i, r := range batch {
 		if r.err == nil && spans[i][1] > spans[i][0] {
@@ -411,9 +452,8 @@ func (s *Store) applyLocked(muts []Mutation, notify bool) ([]Change, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
-	txn := s.beginWrite()
-	defer txn.Abort()
-	w := writer{s: s, txn: txn, now: s.opts.Now().UTC(), stats: map[statsKey]*resourceStats{}}
+	w := s.newWriter()
+	defer w.abort()
 	for i := range muts {
 		if err := w.apply(&muts[i]); err != nil {
 			return nil, err
@@ -422,8 +462,7 @@ func (s *Store) applyLocked(muts []Mutation, notify bool) ([]Change, error) {
 	if err := w.finish(); err != nil {
 		return nil, err
 	}
-	txn.Commit()
-	s.publish(w.changes, w.prepared)
+	w.commit()
 	if notify {
 		s.notify(w.changes)
 	}
@@ -439,17 +478,25 @@ func (s *Store) applyLocked(muts []Mutation, notify bool) ([]Change, error) {
 // goroutine), and observers see one commit. Writers
 // wait meanwhile, and readers see the store as it was until Load commits. It returns the
 // number of records.
-func (s *Store) Load(next func() ([]*Record, error)) (int, error) {
+func (s *Store) Load(next func() ([]*Record, error)) (n int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, ErrClosed
 	}
-	txn := s.beginWrite()
-	defer txn.Abort()
-	var rows []*uidRef
-	w := writer{s: s, txn: txn, now: s.opts.Now().UTC(), stats: map[statsKey]*resourceStats{}, loading: &rows}
-	n := 0
+	w := s.newWriter()
+	defer w.abort()
+	if raw, err := w.txn.First(TableRecords, IndexID+"_prefix"); err != nil {
+		return 0, err
+	} else if raw == nil {
+		w.loadAbove = []byte{}
+	}
+	w.loading = startUIDLoader(w.uidTxn())
+	defer func() {
+		if w.loading != nil { // failed before the end: stop the goroutine before abort
+			w.loading.wait()
+		}
+	}()
 	for {
 		recs, err := next()
 		if err == io.EOF {
@@ -466,15 +513,15 @@ func (s *Store) Load(next func() ([]*Record, error)) (int, error) {
 		}
 		n += len(recs)
 	}
-	if err := w.insertLoadedUIDRefs(); err != nil {
+	err = w.loading.wait()
+	w.loading = nil
+	if err != nil {
 		return 0, err
 	}
-	w.loading = nil
 	if err := w.finish(); err != nil {
 		return 0, err
 	}
-	txn.Commit()
-	s.publish(w.changes, w.prepared)
+	w.commit()
 	s.notify(w.changes)
 	return n, nil
 }
@@ -509,16 +556,17 @@ type statsKey struct {
 type writer struct {
 	s       *Store
 	txn     *memdb.Txn
+	uids    *memdb.Txn // on s.udb; nil until a TableUIDRefs row changes
 	now     time.Time
 	changes []Change
 	// stats are the (cluster, GVR) rows touched by this transaction, flushed at the end.
 	stats map[statsKey]*resourceStats
-	// loading collects new TableUIDRefs rows instead of inserting them (Load inserts them
-	// sorted at the end); nil otherwise.
-	loading *[]*uidRef
-	// prepared are the references Store.Prepare extracted for the new records of changes,
-	// by change index (nil: none; see finish).
-	prepared []*preparedRefs
+	// loading, during Load, is the goroutine that writes the TableUIDRefs rows; nil
+	// otherwise.
+	loading *uidLoader
+	// loadAbove, during a Load into an empty store, is the greatest identity key written so
+	// far: a record with a greater key (a snapshot is in key order) cannot replace one.
+	loadAbove []byte
 }
 
 func (w *writer) statsFor(cluster string, gvr GVR) (*resourceStats, error) {
@@ -538,10 +586,8 @@ func (w *writer) statsFor(cluster string, gvr GVR) (*resourceStats, error) {
 	return st, nil
 }
 
-// finish writes the transaction's stats rows and runs the hooks over its changes. The
-// Relations hook runs after the commit instead (Store.publish); the references prepared for
-// it move from the records to w.prepared, so stored records never carry them (readers copy
-// records while the hook's goroutine would be reading them).
+// finish writes the transaction's stats rows and runs the hooks over its changes (the
+// Relations hook runs after the commit instead: Store.publish).
 func (w *writer) finish() error {
 	if err := w.flushStats(); err != nil {
 		return err
@@ -552,15 +598,6 @@ func (w *writer) finish() error {
 		}
 		if err := h.Apply(w.txn, w.changes); err != nil {
 			return err
-		}
-	}
-	for i := range w.changes {
-		if r := w.changes[i].New; r != nil && r.refs != nil {
-			if w.prepared == nil {
-				w.prepared = make([]*preparedRefs, len(w.changes))
-			}
-			w.prepared[i] = r.refs
-			r.refs = nil
 		}
 	}
 	return nil
@@ -681,9 +718,13 @@ func (w *writer) prepare(m *Mutation) (*Record, ChangeKind, error) {
 	if err := w.normalize(r); err != nil {
 		return nil, 0, err
 	}
-	old, err := w.lookup(r.Key())
-	if err != nil {
+	var old *Record
+	if k := idKey(r.cid, r.gid, r.Namespace, r.Name); w.loadAbove != nil && bytes.Compare(k, w.loadAbove) > 0 {
+		w.loadAbove = k // above every key in the store: nothing to look up
+	} else if raw, err := w.txn.First(TableRecords, IndexID, rawKey(k)); err != nil {
 		return nil, 0, err
+	} else if raw != nil {
+		old = raw.(*Record)
 	}
 	switch {
 	case m.Op == OpCreate && old != nil:
@@ -784,7 +825,7 @@ func (w *writer) recordEvent(cluster, uid string, ev *Event) error {
 		return errors.New("record event needs a cluster, an involved object UID and an event")
 	}
 	var targets []*Record
-	eachUIDRef(w.txn, uidSelf, cluster, uid, func(r *Record) bool { targets = append(targets, r); return true })
+	eachUIDRef(w.uidTxn(), w.txn, uidSelf, cluster, uid, func(r *Record) bool { targets = append(targets, r); return true })
 	for _, old := range targets {
 		r := *old
 		r.Events = make([]Event, 0, len(old.Events)+1)

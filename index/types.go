@@ -71,8 +71,6 @@ type Record struct {
 
 	// cid and gid are the store's compact ids of Cluster and GVR (set on write).
 	cid, gid uint16
-	// refs are the references Store.Prepare extracted; dropped when the write's hooks ran.
-	refs *preparedRefs
 }
 
 // Labels is a compact label set sorted by key; it implements labels.Labels.

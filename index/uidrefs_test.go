@@ -17,7 +17,7 @@ func checkUIDRefs(t *testing.T, v *View) {
 		}
 		return true
 	})
-	it, err := v.txn.Get(TableUIDRefs, "id")
+	it, err := v.uids.Get(TableUIDRefs, "id")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,10 @@ import (
 // View is a consistent, read-only snapshot of the store (one memdb read transaction). It is
 // cheap to create, safe for concurrent use, and never blocks writers.
 type View struct {
-	txn *memdb.Txn
-	reg *registry
-	seq uint64 // the commit txn reads
+	txn  *memdb.Txn
+	uids *memdb.Txn // TableUIDRefs of the same commit
+	reg  *registry
+	seq  uint64 // the commit txn reads
 	// rel is the store's Relations hook (nil: none); graph is set on the views Relations
 	// returns: the graph state of their commit (txn).
 	rel   *Relations
@@ -97,7 +98,7 @@ func (v *View) namespaces(cluster string, gvr GVR, fn func(ns string) bool) {
 // ByUID returns every record of cluster with that UID (one per stored version).
 func (v *View) ByUID(cluster, uid string) []*Record {
 	var out []*Record
-	eachUIDRef(v.txn, uidSelf, cluster, uid, func(r *Record) bool { out = append(out, r); return true })
+	eachUIDRef(v.uids, v.txn, uidSelf, cluster, uid, func(r *Record) bool { out = append(out, r); return true })
 	return out
 }
 
@@ -216,7 +217,7 @@ func (v *View) Dependents(cluster, ownerUID string) []*Record {
 }
 
 func (v *View) dependents(cluster, ownerUID string, fn func(*Record) bool) {
-	eachUIDRef(v.txn, uidOwner, cluster, ownerUID, fn)
+	eachUIDRef(v.uids, v.txn, uidOwner, cluster, ownerUID, fn)
 }
 
 // Graph returns the owner-graph source over this snapshot.
@@ -225,7 +226,7 @@ func (v *View) Graph() graph.Source { return ownerSource{v} }
 type ownerSource struct{ v *View }
 
 func (s ownerSource) Exists(id graph.NodeID) bool {
-	return firstByUID(s.v.txn, id.Cluster, id.UID) != nil
+	return firstByUID(s.v.uids, s.v.txn, id.Cluster, id.UID) != nil
 }
 
 func (s ownerSource) Owners(id graph.NodeID) []graph.OwnerLink {

@@ -321,8 +321,6 @@ func (p *Persister) loadSnapshot(h *header, s *index.Store) (int, error) {
 				recs, err := decodeChunkValue(c.val, strs)
 				if err != nil {
 					err = fmt.Errorf("chunk %d: %w", c.idx, err)
-				} else {
-					s.Prepare(recs...) // the hooks' per-record work, off the inserting goroutine
 				}
 				select {
 				case out <- decodedChunk{recs, err}:
