@@ -8,11 +8,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"strings"
 	"time"
 
 	"github.com/golang/snappy"
