@@ -167,7 +167,9 @@ func BenchmarkSnapshot(b *testing.B) {
 // log alone (no snapshot: the worst case, a crash before the first snapshot). Each restore
 // runs in a fresh child process, as a restart does (the benchmark's own heap, which holds
 // the generated fleet, would otherwise slow the restore's garbage collections); restore-ms
-// is what Restore reports (Open's checks included), heap-MiB the child's heap afterwards.
+// is what Restore reports (Open's checks included: the store serves from then on),
+// graph-ready-ms when the relationship graph of the restored objects is complete (on the
+// same clock), heap-MiB the child's heap afterwards.
 func BenchmarkRestore(b *testing.B) {
 	// snapshot+relations restores into a store with the relationship hook, as the plugin
 	// runs it (the hook builds the graph of the restored objects).
