@@ -562,6 +562,11 @@ func TestMetricsIncremental(t *testing.T) {
 			seen[mf.GetName()] = mt.GetGauge().GetValue() + mt.GetCounter().GetValue()
 		}
 	}
+	for _, name := range []string{"memgraph_graph_lag_commits", "memgraph_graph_update_failures_total"} {
+		if v, ok := seen[name]; !ok || v != 0 {
+			t.Fatalf("%s = %v (exported: %v), want 0", name, v, ok)
+		}
+	}
 	if a := seen["memgraph_snapshot_age_seconds"]; a < 89 || a > 200 {
 		t.Fatalf("snapshot age %v", a)
 	}
