@@ -277,9 +277,9 @@ func (r *Relations) run() {
 			}
 			select {
 			case <-wake:
-				if !linger.Stop() {
-					<-linger.C
-				}
+				// No drain: with Go 1.23 timers nothing stale is left; with the older
+				// asynchronous ones a stale tick only shortens the next linger.
+				linger.Stop()
 			case <-linger.C:
 				r.mu.Lock()
 				r.wake = nil
@@ -322,7 +322,10 @@ func (r *Relations) applyBatch(changes []Change, read *readState) {
 		if root != nil {
 			st = root.stats
 		}
-		(*l)(st)
+		func() {
+			defer func() { recover() }() // a listener's panic must not stop the graph
+			(*l)(st)
+		}()
 	}
 	next := &graphState{root: root, read: read, done: make(chan struct{})}
 	r.state.Store(next)

@@ -168,8 +168,8 @@ func (w *writer) commit() {
 }
 
 // publish makes the commit w just made visible to readers (s.mu held) and hands its changes
-// to the Relations hook. The hook gets them first,
-// so a reader that sees commit n can wait for the graph of commit n.
+// to the Relations hook. The hook gets them first, so a reader that sees commit n can wait
+// for the graph of commit n.
 func (s *Store) publish(w *writer) {
 	prev := s.read.Load()
 	st := &readState{txn: s.db.Txn(false), uids: prev.uids, seq: prev.seq + 1}
@@ -472,12 +472,11 @@ func (s *Store) applyLocked(muts []Mutation, notify bool) ([]Change, error) {
 // Load upserts the records next returns, batch after batch until it returns io.EOF, in one
 // transaction: all of them commit, or — when next or a write fails — none. It fills an
 // empty store (a restore) with less work than Apply: records in identity order (a snapshot
-// is written in that order) follow each other down the same radix path, the TableUIDRefs
-// rows are collected and inserted sorted at the end, the hooks run once over every change
-// (the relationship graph is built from them after the commit, on the Relations hook's
-// goroutine), and observers see one commit. Writers
-// wait meanwhile, and readers see the store as it was until Load commits. It returns the
-// number of records.
+// is written in that order) follow each other down the same radix path and, into an empty
+// store, need no existence lookup; the TableUIDRefs rows are written meanwhile by a second
+// goroutine, in sorted runs; observers see one commit, and the Relations hook builds the
+// graph of all of it in one pass after the commit. Writers wait meanwhile, and readers see
+// the store as it was until Load commits. It returns the number of records.
 func (s *Store) Load(next func() ([]*Record, error)) (n int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
