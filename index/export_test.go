@@ -17,3 +17,7 @@ func SetGraphWait(d time.Duration) time.Duration { return time.Duration(graphWai
 // SetParallelApplyMin sets the batch size from which the relationship hook applies a batch
 // one cluster per goroutine; it returns the previous value.
 func SetParallelApplyMin(n int) int { old := parallelApplyMin; parallelApplyMin = n; return old }
+
+// SetGraphQueueMax sets the backlog beyond which writers wait for the graph; it returns the
+// previous value.
+func SetGraphQueueMax(n int) int { old := graphQueueMax; graphQueueMax = n; return old }

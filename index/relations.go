@@ -110,6 +110,10 @@ const (
 	graphBatch  = 4096
 )
 
+// graphQueueMax is the backlog of queued changes beyond which writers wait for the graph
+// (enqueue); a variable for tests.
+var graphQueueMax = 1 << 18
+
 // graphWait bounds how long a reader waits for the graph to catch up with its commit; after
 // it, the reader gets the newest graph state there is.
 var graphWait atomic.Int64 // a time.Duration
@@ -222,9 +226,17 @@ func (r *Relations) enqueue(changes []Change, st *readState) {
 	if len(r.queue) >= graphBatch {
 		r.endLinger()
 	}
+	backlog := len(r.queue) > graphQueueMax && len(r.queue) > len(changes)
 	r.mu.Unlock()
 	if start {
 		go r.run()
+	}
+	if backlog {
+		// Back-pressure: the queue holds changes and the record versions they name, so when
+		// writes outrun the graph for long, the writer (and with it the store's write lock)
+		// waits until the graph has reached this commit (at most graphWait). One large
+		// commit alone (a restore) never waits.
+		r.waitFor(st.seq)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1029,4 +1030,40 @@ func dependencies(src graph.RelSource, n *graph.Node) []string {
 	var out []string
 	src.Dependencies(n, graph.AllRelations, func(e graph.Edge) bool { out = append(out, e.To.Name); return true })
 	return out
+}
+
+// TestRelationsBackPressure: when the graph falls behind by more than the allowed backlog,
+// writers wait for it instead of growing the queue; they go on once it catches up.
+func TestRelationsBackPressure(t *testing.T) {
+	_, recs := smallRecords(t)
+	recs = recs[:40]
+	s, rel := newRelStore(t)
+	defer index.SetGraphQueueMax(index.SetGraphQueueMax(10))
+	release := index.HoldRelations(rel)
+	var written atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		for _, r := range recs {
+			if err := s.Create(r); err != nil {
+				done <- err
+				return
+			}
+			written.Add(1)
+		}
+		done <- nil
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if n := written.Load(); n >= int64(len(recs)) || n < 10 {
+		t.Fatalf("%d of %d writes done while the graph was held: want the writer blocked after the backlog of 10", n, len(recs))
+	}
+	release()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the writer did not go on after the graph caught up")
+	}
+	checkRelations(t, s, rel)
 }
