@@ -580,36 +580,21 @@ func (a *applier) applyByCluster(changes []Change, prepared []*preparedRefs) boo
 	}
 	subs := make([]*applier, len(names))
 	errs := make([]any, len(names))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), len(names)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k := int(next.Add(1)) - 1
-				if k >= len(names) {
-					return
-				}
-				sub := &applier{txn: a.txn, uids: a.uids, reg: a.reg, e: a.e, failOn: a.failOn,
-					root: &relRoot{clusters: a.root.clusters}, copiedMap: true}
-				subs[k] = sub
-				func() {
-					defer func() { errs[k] = recover() }()
-					for _, i := range byCluster[names[k]] {
-						sub.prepared = nil
-						if prepared != nil {
-							sub.prepared = prepared[i]
-						}
-						sub.change(&changes[i])
-					}
-					sub.prepared = nil
-					sub.settle()
-				}()
+	onEveryCore(len(names), 1, func(k int) {
+		sub := &applier{txn: a.txn, uids: a.uids, reg: a.reg, e: a.e, failOn: a.failOn,
+			root: &relRoot{clusters: a.root.clusters}, copiedMap: true}
+		subs[k] = sub
+		defer func() { errs[k] = recover() }()
+		for _, i := range byCluster[names[k]] {
+			sub.prepared = nil
+			if prepared != nil {
+				sub.prepared = prepared[i]
 			}
-		}()
-	}
-	wg.Wait()
+			sub.change(&changes[i])
+		}
+		sub.prepared = nil
+		sub.settle()
+	})
 	for k, sub := range subs {
 		if errs[k] != nil {
 			panic(errs[k]) // build recovers it and rebuilds

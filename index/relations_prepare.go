@@ -35,29 +35,35 @@ func prepareBatch(changes []Change) []*preparedRefs {
 		return nil
 	}
 	prepared := make([]*preparedRefs, len(changes))
-	workers := runtime.GOMAXPROCS(0)
+	onEveryCore(len(changes), 256, func(i int) {
+		if ch := &changes[i]; ch.New != nil && (ch.Kind == ChangeCreate || ch.Kind == ChangeUpdate) {
+			prepared[i] = prepareRecovering(ch.New)
+		}
+	})
+	return prepared
+}
+
+// onEveryCore calls fn(0) … fn(n-1) on up to GOMAXPROCS goroutines, which take step
+// indexes at a time, and returns when all calls have.
+func onEveryCore(n, step int, fn func(i int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for w := 0; w < min(runtime.GOMAXPROCS(0), (n+step-1)/step); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			const step = 256
 			for {
-				lo := int(next.Add(step)) - step
-				if lo >= len(changes) {
+				lo := int(next.Add(int64(step))) - step
+				if lo >= n {
 					return
 				}
-				for i := lo; i < min(lo+step, len(changes)); i++ {
-					if ch := &changes[i]; prepared[i] == nil && ch.New != nil && (ch.Kind == ChangeCreate || ch.Kind == ChangeUpdate) {
-						prepared[i] = prepareRecovering(ch.New)
-					}
+				for i := lo; i < min(lo+step, n); i++ {
+					fn(i)
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return prepared
 }
 
 // prepareRecovering is prepareRefs on a goroutine of its own: a panic leaves the record
