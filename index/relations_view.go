@@ -189,6 +189,7 @@ func (s *relView) Dependencies(n *graph.Node, rels graph.RelSet, fn func(graph.E
 	return true
 }
 
+// dupOwner reports whether an earlier ownerReference (prev) names uid.
 func dupOwner(prev []OwnerRef, uid string) bool {
 	for i := range prev {
 		if prev[i].UID == uid {

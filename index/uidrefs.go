@@ -54,21 +54,12 @@ func uidRefsOf(r *Record, id []byte) []*uidRef {
 	}
 	for i := range r.Owners {
 		u := r.Owners[i].UID
-		if u == "" || ownerSeen(r.Owners[:i], u) {
+		if u == "" || dupOwner(r.Owners[:i], u) {
 			continue
 		}
 		out = append(out, newUIDRef(uidOwner, r.cid, u, id))
 	}
 	return out
-}
-
-func ownerSeen(owners []OwnerRef, uid string) bool {
-	for i := range owners {
-		if owners[i].UID == uid {
-			return true
-		}
-	}
-	return false
 }
 
 // sameUIDRefs reports whether two versions of one identity have the same rows.
